@@ -1,0 +1,1 @@
+"""The HTTP API: Powertools resolver, routes per product concept, errors mapped in one place."""

@@ -1,0 +1,68 @@
+"""Labels: coloured categories put on conversations ("Urgent", "Quote sent").
+
+Names are unique case-insensitively. A deleted label leaves the label list, but its record stays
+(marked deleted) so conversations that carried it still show its name and colour.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+DEFAULT_COLOR = "#9E9E9E"
+
+LabelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Color = Annotated[
+    str,
+    StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$"),
+    AfterValidator(str.upper),
+    Field(description="`#RRGGBB`", examples=["#E53935"]),
+]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+def name_key(name: str) -> str:
+    """The form under which two names are the same label ("Urgent" = "URGENT" = "urgent")."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+class LabelCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: LabelName
+    description: Description | None = None
+    color: Color = DEFAULT_COLOR
+
+
+class LabelUpdate(BaseModel):
+    """A partial update: only the fields given change; `description: null` clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: LabelName | None = None
+    description: Description | None = None
+    color: Color | None = None
+
+    @model_validator(mode="after")
+    def _no_null_required_fields(self) -> LabelUpdate:
+        for required in ("name", "color"):
+            if required in self.model_fields_set and getattr(self, required) is None:
+                raise ValueError(f"{required} cannot be null")
+        return self
+
+
+class Label(BaseModel):
+    id: str
+    name: str
+    description: str | None = None
+    color: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = Field(default=None, exclude=True)
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None

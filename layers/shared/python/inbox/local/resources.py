@@ -1,0 +1,86 @@
+"""Creates the template's tables and queues in the local AWS (moto server), and answers what a
+`Ref` or `Fn::GetAtt` on any resource means locally."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from inbox.local.template import ACCOUNT_ID, REGION, Template, TemplateError, resolve
+
+TABLE = "AWS::DynamoDB::Table"
+QUEUE = "AWS::SQS::Queue"
+_TABLE_CREATE_KEYS = ("KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes",
+                      "LocalSecondaryIndexes", "ProvisionedThroughput")
+_QUEUE_ATTRIBUTES = ("FifoQueue", "ContentBasedDeduplication", "VisibilityTimeout", "MessageRetentionPeriod",
+                     "DelaySeconds", "ReceiveMessageWaitTimeSeconds", "DeduplicationScope",
+                     "FifoThroughputLimit", "MaximumMessageSize")
+
+
+@dataclass
+class LocalResources:
+    """Physical names of what was created, keyed by logical id, and the gateway's URL."""
+
+    template: Template
+    api_url: str
+    tables: dict[str, str] = field(default_factory=dict)
+    queue_urls: dict[str, str] = field(default_factory=dict)
+
+    def lookup(self, logical_id: str, attribute: str | None) -> Any:
+        resource_type = self.template.resources.get(logical_id, {}).get("Type")
+        if resource_type is None:
+            raise TemplateError(f"unknown resource {logical_id}")
+        if resource_type == TABLE:
+            name = self.tables[logical_id]
+            return name if attribute is None else f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+        if resource_type == QUEUE:
+            url = self.queue_urls[logical_id]
+            name = url.rsplit("/", 1)[-1]
+            return {None: url, "QueueName": name, "QueueUrl": url,
+                    "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"}[attribute]
+        if resource_type == "AWS::ApiGatewayV2::Api":
+            return self.api_url if attribute == "ApiEndpoint" else "local"
+        if resource_type == "AWS::Lambda::Function":
+            return logical_id if attribute is None else f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical_id}"
+        # Anything else (user pool, topic ...) has no local twin; its logical id stands in.
+        return logical_id if attribute is None else f"local:{logical_id}:{attribute}"
+
+    def queue_arn(self, logical_id: str) -> str:
+        return str(self.lookup(logical_id, "Arn"))
+
+
+def create_all(template: Template, *, api_url: str) -> LocalResources:
+    """Create every table and queue of the template (dead-letter queues first)."""
+    created = LocalResources(template=template, api_url=api_url)
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for logical_id, resource in template.of_type(TABLE).items():
+        props = resource["Properties"]
+        name = props.get("TableName", logical_id)
+        dynamodb.create_table(TableName=name, **{k: props[k] for k in _TABLE_CREATE_KEYS if k in props})
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+            )
+        created.tables[logical_id] = name
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    queues = template.of_type(QUEUE)
+    # A queue with a redrive policy needs its dead-letter queue to exist first.
+    for logical_id in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q].get("Properties", {})):
+        props = queues[logical_id].get("Properties", {})
+        fifo = bool(props.get("FifoQueue"))
+        name = props.get("QueueName") or (f"{logical_id}.fifo" if fifo else logical_id)
+        attributes = {k: _attribute(props[k]) for k in _QUEUE_ATTRIBUTES if k in props}
+        if "RedrivePolicy" in props:
+            policy = resolve(props["RedrivePolicy"], created.lookup)
+            attributes["RedrivePolicy"] = json.dumps(policy)
+        created.queue_urls[logical_id] = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    return created
+
+
+def _attribute(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -1,0 +1,59 @@
+"""Configuration read from environment variables, the same way deployed (CDK sets them) and locally.
+
+One model names every variable; `settings()` is cheap and memoized on the environment's values,
+so nothing is read at import time and a changed environment (tests, the local stack running
+several functions in one process) is seen at once.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ENV_PREFIX = "INBOX_"
+
+
+class MissingSetting(RuntimeError):
+    """A function needs a variable its deployment does not give it (a stack bug, not bad input)."""
+
+
+class Settings(BaseModel):
+    """Every `INBOX_*` variable; field `x` is read from `INBOX_X`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: str | None = None
+    inbound_queue_url: str | None = None
+    outbound_queue_url: str | None = None
+    email_poll_queue_url: str | None = None
+    secrets_prefix: str = "inbox/"
+    meta_app_secret: str | None = None
+    meta_verify_token: str | None = None
+    meta_graph_url: str = "https://graph.facebook.com/v21.0"
+    twilio_api_url: str = "https://api.twilio.com"
+    google_oauth_url: str = "https://oauth2.googleapis.com"
+    gmail_api_url: str = "https://gmail.googleapis.com"
+    microsoft_login_url: str = "https://login.microsoftonline.com"
+    microsoft_graph_url: str = "https://graph.microsoft.com"
+    public_url: str | None = None
+    poll_interval_seconds: int = Field(default=60, ge=1)
+
+    def require(self, name: str) -> str:
+        """The value of a setting this function cannot work without."""
+        value = getattr(self, name)
+        if not value:
+            raise MissingSetting(f"{ENV_PREFIX}{name.upper()} is not set")
+        return str(value)
+
+
+def settings() -> Settings:
+    """The current settings, parsed once per distinct environment."""
+    relevant = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))
+    return _parse(relevant)
+
+
+@lru_cache(maxsize=8)
+def _parse(variables: tuple[tuple[str, str], ...]) -> Settings:
+    return Settings.model_validate({k[len(ENV_PREFIX) :].lower(): v for k, v in variables})
