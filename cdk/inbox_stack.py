@@ -97,27 +97,41 @@ class InboxStack(cdk.Stack):
         self.outbound_queue = self._queue("OutboundQueue", fifo=False, consumer_timeout_seconds=60)
         self.email_poll_queue = self._queue("EmailPollQueue", fifo=False, consumer=POLL_EMAIL)
         self.layer = lambda_.LayerVersion(
-            self, "SharedLayer", code=assets.layer(), compatible_runtimes=[RUNTIME],
-            compatible_architectures=[ARCHITECTURE], description="inbox package and its dependencies",
+            self,
+            "SharedLayer",
+            code=assets.layer(),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="inbox package and its dependencies",
         )
         self.user_pool, self.user_pool_client = self._user_pool()
         self.api = self._http_api()
         secrets_arn = self.format_arn(
-            service="secretsmanager", resource="secret", resource_name="inbox/*",
+            service="secretsmanager",
+            resource="secret",
+            resource_name="inbox/*",
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
 
         common = {env_name("table_name"): self.table.table_name}
         settings_api = self._function(SETTINGS_API, assets, common)
         webhook = self._function(
-            WEBHOOK_WHATSAPP, assets,
-            {**common, env_name("inbound_queue_url"): self.inbound_queue.queue_url,
-             env_name("public_url"): self.api.api_endpoint},
+            WEBHOOK_WHATSAPP,
+            assets,
+            {
+                **common,
+                env_name("inbound_queue_url"): self.inbound_queue.queue_url,
+                env_name("public_url"): self.api.api_endpoint,
+            },
         )
         poll_email = self._function(
-            POLL_EMAIL, assets,
-            {**common, env_name("inbound_queue_url"): self.inbound_queue.queue_url,
-             env_name("email_poll_queue_url"): self.email_poll_queue.queue_url},
+            POLL_EMAIL,
+            assets,
+            {
+                **common,
+                env_name("inbound_queue_url"): self.inbound_queue.queue_url,
+                env_name("email_poll_queue_url"): self.email_poll_queue.queue_url,
+            },
         )
         route = self._function(
             ROUTE, assets, {**common, env_name("outbound_queue_url"): self.outbound_queue.queue_url}
@@ -144,8 +158,11 @@ class InboxStack(cdk.Stack):
             event_sources.SqsEventSource(self.email_poll_queue, batch_size=5, report_batch_item_failures=True)
         )
         schedule = events.Rule(
-            self, "EmailPollSchedule", schedule=events.Schedule.rate(Duration.minutes(1)),
-            description="Polls every active email account", targets=[targets.LambdaFunction(poll_email)],
+            self,
+            "EmailPollSchedule",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+            description="Polls every active email account",
+            targets=[targets.LambdaFunction(poll_email)],
         )
         schedule.node.default_child.add_metadata(SCHEDULE_METADATA, EMAIL_POLL_SCHEDULE)  # type: ignore[union-attr]
 
@@ -159,7 +176,8 @@ class InboxStack(cdk.Stack):
 
     def _table(self) -> dynamodb.Table:
         table = dynamodb.Table(
-            self, "Table",
+            self,
+            "Table",
             partition_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name=SORT_KEY, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -173,59 +191,88 @@ class InboxStack(cdk.Stack):
         for index in GLOBAL_INDEXES:
             table.add_global_secondary_index(
                 index_name=index.name,
-                partition_key=dynamodb.Attribute(name=index.partition_key, type=dynamodb.AttributeType.STRING),
+                partition_key=dynamodb.Attribute(
+                    name=index.partition_key, type=dynamodb.AttributeType.STRING
+                ),
                 sort_key=dynamodb.Attribute(name=index.sort_key, type=dynamodb.AttributeType.STRING),
             )
         return table
 
     def _alarm_topic(self) -> sns.Topic:
         return sns.Topic(
-            self, "AlarmTopic", display_name="inbox alarms", enforce_ssl=True,
+            self,
+            "AlarmTopic",
+            display_name="inbox alarms",
+            enforce_ssl=True,
             master_key=kms.Alias.from_alias_name(self, "SnsManagedKey", "alias/aws/sns"),
         )
 
     def _queue(
-        self, construct_id: str, *, fifo: bool, consumer: FunctionSpec | None = None,
+        self,
+        construct_id: str,
+        *,
+        fifo: bool,
+        consumer: FunctionSpec | None = None,
         consumer_timeout_seconds: int | None = None,
     ) -> sqs.Queue:
         """A queue with its dead-letter queue, and an alarm when anything lands in the latter."""
         timeout = consumer.timeout_seconds if consumer else consumer_timeout_seconds or 60
         dead_letters = sqs.Queue(
-            self, f"{construct_id}DeadLetters", fifo=fifo or None, retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            self,
+            f"{construct_id}DeadLetters",
+            fifo=fifo or None,
+            retention_period=Duration.days(14),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
         )
         queue = sqs.Queue(
-            self, construct_id, fifo=fifo or None,
+            self,
+            construct_id,
+            fifo=fifo or None,
             # AWS's advice for Lambda consumers: six times the function timeout.
             visibility_timeout=Duration.seconds(6 * timeout),
             retention_period=Duration.days(4),
-            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
             dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=MAX_RECEIVE_COUNT),
         )
         alarm = cloudwatch.Alarm(
-            self, f"{construct_id}DeadLettersAlarm",
-            alarm_description=f"Messages of {construct_id} failed {MAX_RECEIVE_COUNT} times and wait in its DLQ",
+            self,
+            f"{construct_id}DeadLettersAlarm",
+            alarm_description=f"{construct_id}: messages failed {MAX_RECEIVE_COUNT} times, now in the DLQ",
             metric=dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(5)),
-            threshold=1, evaluation_periods=1,
+            threshold=1,
+            evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
         return queue
 
-    def _function(self, spec: FunctionSpec, assets: AssetSource, environment: dict[str, str]) -> lambda_.Function:
+    def _function(
+        self, spec: FunctionSpec, assets: AssetSource, environment: dict[str, str]
+    ) -> lambda_.Function:
         pascal = "".join(part.title() for part in spec.name.split("_"))
         log_group = logs.LogGroup(
-            self, f"{pascal}Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY
+            self,
+            f"{pascal}Logs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         function = lambda_.Function(
-            self, f"{pascal}Function",
+            self,
+            f"{pascal}Function",
             description=spec.description,
-            runtime=RUNTIME, architecture=ARCHITECTURE,
-            handler="handler.handler", code=assets.function(spec.name), layers=[self.layer],
-            memory_size=spec.memory_mb, timeout=Duration.seconds(spec.timeout_seconds),
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler="handler.handler",
+            code=assets.function(spec.name),
+            layers=[self.layer],
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
             tracing=lambda_.Tracing.ACTIVE,
-            logging_format=lambda_.LoggingFormat.JSON, log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=log_group,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "inbox",
                 "POWERTOOLS_METRICS_NAMESPACE": "Inbox",
@@ -239,25 +286,37 @@ class InboxStack(cdk.Stack):
     def _grant_secrets(self, function: lambda_.Function, secrets_arn: str, *, write: bool) -> None:
         actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
         if write:
-            actions += ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue",
-                        "secretsmanager:DeleteSecret", "secretsmanager:TagResource"]
+            actions += [
+                "secretsmanager:CreateSecret",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:DeleteSecret",
+                "secretsmanager:TagResource",
+            ]
         function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=[secrets_arn]))
 
     def _user_pool(self) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
         pool = cognito.UserPool(
-            self, "Users",
+            self,
+            "Users",
             self_sign_up_enabled=False,
             sign_in_aliases=cognito.SignInAliases(email=True),
             password_policy=cognito.PasswordPolicy(
-                min_length=12, require_digits=True, require_lowercase=True, require_uppercase=True,
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
                 require_symbols=True,
             ),
-            mfa=cognito.Mfa.OPTIONAL, mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             removal_policy=RemovalPolicy.RETAIN,
         )
         cognito.CfnUserPoolGroup(
-            self, "AdminsGroup", user_pool_id=pool.user_pool_id, group_name=ADMINS_GROUP,
+            self,
+            "AdminsGroup",
+            user_pool_id=pool.user_pool_id,
+            group_name=ADMINS_GROUP,
             description="May change settings (accounts, templates, labels, rules)",
         )
         client = pool.add_client("ApiClient", auth_flows=cognito.AuthFlow(user_srp=True))
@@ -265,14 +324,18 @@ class InboxStack(cdk.Stack):
 
     def _http_api(self) -> apigw.HttpApi:
         api = apigw.HttpApi(self, "HttpApi", description="inbox HTTP API")
-        access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=logs.RetentionDays.ONE_MONTH,
-                                    removal_policy=RemovalPolicy.DESTROY)
+        access_logs = logs.LogGroup(
+            self,
+            "ApiAccessLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         stage = api.default_stage.node.default_child  # type: ignore[union-attr]
         stage.access_log_settings = apigw.CfnStage.AccessLogSettingsProperty(  # type: ignore[union-attr]
             destination_arn=access_logs.log_group_arn,
             format='{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
-                   '"route":"$context.routeKey","status":"$context.status",'
-                   '"latency":"$context.responseLatency","error":"$context.error.message"}',
+            '"route":"$context.routeKey","status":"$context.status",'
+            '"latency":"$context.responseLatency","error":"$context.error.message"}',
         )
         return api
 
@@ -282,55 +345,67 @@ class InboxStack(cdk.Stack):
         )
         api_integration = integrations.HttpLambdaIntegration("SettingsApiIntegration", settings_api)
         webhook_integration = integrations.HttpLambdaIntegration("WebhookIntegration", webhook)
-        self.api.add_routes(path="/v1/{proxy+}", methods=[apigw.HttpMethod.ANY],
-                            integration=api_integration, authorizer=jwt)
+        self.api.add_routes(
+            path="/v1/{proxy+}", methods=[apigw.HttpMethod.ANY], integration=api_integration, authorizer=jwt
+        )
         for path in ("/openapi.json", "/docs"):
             self.api.add_routes(path=path, methods=[apigw.HttpMethod.GET], integration=api_integration)
-        self.api.add_routes(path="/webhooks/whatsapp/meta", methods=[apigw.HttpMethod.GET, apigw.HttpMethod.POST],
-                            integration=webhook_integration)
-        for path in ("/webhooks/whatsapp/twilio/{account_id}", "/webhooks/whatsapp/twilio/{account_id}/status"):
+        self.api.add_routes(
+            path="/webhooks/whatsapp/meta",
+            methods=[apigw.HttpMethod.GET, apigw.HttpMethod.POST],
+            integration=webhook_integration,
+        )
+        for path in (
+            "/webhooks/whatsapp/twilio/{account_id}",
+            "/webhooks/whatsapp/twilio/{account_id}/status",
+        ):
             self.api.add_routes(path=path, methods=[apigw.HttpMethod.POST], integration=webhook_integration)
 
     def _suppress_reviewed_findings(self) -> None:
         """cdk-nag findings reviewed and accepted, each with its reason."""
-        NagSuppressions.add_stack_suppressions(self, [
-            NagPackSuppression(
-                id="AwsSolutions-IAM4",
-                reason="Lambda roles use AWSLambdaBasicExecutionRole, AWS's minimal managed policy for "
-                       "writing the function's own logs.",
-                applies_to=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                            "AWSLambdaBasicExecutionRole"],
-            ),
-            NagPackSuppression(
-                id="AwsSolutions-IAM5",
-                reason="Wildcards are confined to this project's resources: the table's indexes, "
-                       "account secrets created at run time under the inbox/ name prefix, and X-Ray "
-                       "(whose trace actions support no resource-level scoping).",
-                applies_to=[
-                    "Resource::<TableCD117FA1.Arn>/index/*",
-                    "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:inbox/*",
-                    "Resource::*",
-                ],
-            ),
-            NagPackSuppression(
-                id="AwsSolutions-APIG4",
-                reason="Only /webhooks, /openapi.json and /docs are open: webhooks are authenticated by "
-                       "the provider's signature (Meta HMAC, Twilio signature) in the function; the API "
-                       "description is public. Every /v1 route has the Cognito JWT authorizer.",
-            ),
-            NagPackSuppression(
-                id="AwsSolutions-COG3",
-                reason="Cognito advanced security (threat protection) is a paid plan the deployer may "
-                       "enable; sign-up is closed to admins' invitations.",
-            ),
-            NagPackSuppression(
-                id="AwsSolutions-COG8",
-                reason="The Plus feature plan (threat protection) is a paid choice left to the deployer; "
-                       "the pool has no self sign-up, a strong password policy and optional TOTP MFA.",
-            ),
-            NagPackSuppression(
-                id="AwsSolutions-COG2",
-                reason="MFA is optional (TOTP) so each team can phase it in; enforce it in the user "
-                       "pool when the team is ready.",
-            ),
-        ])
+        NagSuppressions.add_stack_suppressions(
+            self,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM4",
+                    reason="Lambda roles use AWSLambdaBasicExecutionRole, AWS's minimal managed policy for "
+                    "writing the function's own logs.",
+                    applies_to=[
+                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                        "AWSLambdaBasicExecutionRole"
+                    ],
+                ),
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="Wildcards are confined to this project's resources: the table's indexes, "
+                    "account secrets created at run time under the inbox/ name prefix, and X-Ray "
+                    "(whose trace actions support no resource-level scoping).",
+                    applies_to=[
+                        "Resource::<TableCD117FA1.Arn>/index/*",
+                        "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:inbox/*",
+                        "Resource::*",
+                    ],
+                ),
+                NagPackSuppression(
+                    id="AwsSolutions-APIG4",
+                    reason="Only /webhooks, /openapi.json and /docs are open: webhooks are authenticated by "
+                    "the provider's signature (Meta HMAC, Twilio signature) in the function; the API "
+                    "description is public. Every /v1 route has the Cognito JWT authorizer.",
+                ),
+                NagPackSuppression(
+                    id="AwsSolutions-COG3",
+                    reason="Cognito advanced security (threat protection) is a paid plan the deployer may "
+                    "enable; sign-up is closed to admins' invitations.",
+                ),
+                NagPackSuppression(
+                    id="AwsSolutions-COG8",
+                    reason="The Plus feature plan (threat protection) is a paid choice left to the deployer; "
+                    "the pool has no self sign-up, a strong password policy and optional TOTP MFA.",
+                ),
+                NagPackSuppression(
+                    id="AwsSolutions-COG2",
+                    reason="MFA is optional (TOTP) so each team can phase it in; enforce it in the user "
+                    "pool when the team is ready.",
+                ),
+            ],
+        )

@@ -32,17 +32,34 @@ def main() -> None:
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     python_version = RUNTIME.name.removeprefix("python")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(layer),
-         "--platform", PLATFORMS[ARCHITECTURE.name], "--implementation", "cp",
-         "--python-version", python_version, "--only-binary=:all:", *dependencies],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--target",
+            str(layer),
+            "--platform",
+            PLATFORMS[ARCHITECTURE.name],
+            "--implementation",
+            "cp",
+            "--python-version",
+            python_version,
+            "--only-binary=:all:",
+            *dependencies,
+        ],
         check=True,
     )
     shutil.copytree(ROOT / "layers" / "shared" / "python" / "inbox", layer / "inbox", ignore=IGNORE)
     for function in sorted((ROOT / "functions").glob("*/handler.py")):
         shutil.copytree(function.parent, BUILD / "functions" / function.parent.name, ignore=IGNORE)
     size = sum(f.stat().st_size for f in layer.rglob("*") if f.is_file())
-    print(f"build/layer: {size / 1e6:.1f} MB for {RUNTIME.name} on {ARCHITECTURE.name}; "
-          f"build/functions: {len(list((BUILD / 'functions').iterdir()))} functions")
+    print(
+        f"build/layer: {size / 1e6:.1f} MB for {RUNTIME.name} on {ARCHITECTURE.name}; "
+        f"build/functions: {len(list((BUILD / 'functions').iterdir()))} functions"
+    )
 
 
 if __name__ == "__main__":

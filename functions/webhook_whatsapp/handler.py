@@ -17,6 +17,11 @@ from inbox.observability import logger, tracer
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.warning("WhatsApp webhooks are not implemented yet", extra={"route": event.get("routeKey")})
-    body = {"error": {"code": "not_implemented", "message": "WhatsApp webhooks are not available yet.",
-                      "details": []}}
+    body = {
+        "error": {
+            "code": "not_implemented",
+            "message": "WhatsApp webhooks are not available yet.",
+            "details": [],
+        }
+    }
     return {"statusCode": 501, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}

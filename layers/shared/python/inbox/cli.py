@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -34,8 +35,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dev(*, port: int, demo: bool, template_path: Path | None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr
+    )
     for noisy in ("werkzeug", "botocore", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from inbox.local import demo as demo_data
@@ -53,17 +55,15 @@ def _dev(*, port: int, demo: bool, template_path: Path | None) -> int:
     print(f"inbox local stack ready at {stack.url}", flush=True)
     print(
         "  Get a token:   TOKEN=$(.venv/bin/inbox token --user alice --admin)\n"
-        f"  Call the API:  curl -H \"Authorization: Bearer $TOKEN\" {stack.url}/v1/labels\n"
+        f'  Call the API:  curl -H "Authorization: Bearer $TOKEN" {stack.url}/v1/labels\n'
         f"  API docs:      {stack.url}/docs\n"
         "  Ctrl-C stops it.",
         flush=True,
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stopped.wait()
-    except KeyboardInterrupt:
-        pass
     stack.stop()
     return 0
 

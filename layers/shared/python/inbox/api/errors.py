@@ -8,12 +8,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from inbox.observability import logger
 from inbox.errors import Conflict, FieldProblem, Forbidden, InboxError, Invalid, NotFound, Unauthenticated
-
-
+from inbox.observability import logger
 
 _STATUS: dict[type[InboxError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
@@ -51,18 +50,24 @@ def error_response(
             details=[ErrorDetail(field=d.field, message=d.message) for d in details],
         )
     )
-    return Response(
-        status_code=status, content_type="application/json", body=body.model_dump_json()
-    )
+    return Response(status_code=status, content_type="application/json", body=body.model_dump_json())
 
 
-def responses(success: HTTPStatus = HTTPStatus.OK) -> dict[int, dict[str, Any]]:
+def responses(success: HTTPStatus = HTTPStatus.OK) -> dict[int, OpenAPIResponse]:
     """OpenAPI answers of a route: its success (body from the return type) and the error shapes."""
-    errors = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND,
-              HTTPStatus.CONFLICT, HTTPStatus.UNPROCESSABLE_ENTITY)
+    errors = (
+        HTTPStatus.UNAUTHORIZED,
+        HTTPStatus.FORBIDDEN,
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.CONFLICT,
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+    )
     return {
         success: {"description": success.phrase},
-        **{s: {"description": s.phrase, "content": {"application/json": {"model": ErrorBody}}} for s in errors},
+        **{
+            s: {"description": s.phrase, "content": {"application/json": {"model": ErrorBody}}}
+            for s in errors
+        },
     }
 
 
@@ -90,7 +95,9 @@ def register(app: APIGatewayHttpResolver) -> None:
     def _invalid_request(error: RequestValidationError) -> Response[str]:
         problems = list(error.errors())
         if any(p.get("type") == "json_invalid" for p in problems):
-            return error_response(HTTPStatus.BAD_REQUEST, "invalid_json", "The request body is not valid JSON.")
+            return error_response(
+                HTTPStatus.BAD_REQUEST, "invalid_json", "The request body is not valid JSON."
+            )
         details = [FieldProblem(field_name(p.get("loc", ())), _message(p)) for p in problems]
         return error_response(
             HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -98,6 +105,10 @@ def register(app: APIGatewayHttpResolver) -> None:
             "The request is not valid: " + "; ".join(f"{d.field}: {d.message}" for d in details),
             details,
         )
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(_: UnicodeDecodeError) -> Response[str]:
+        return error_response(HTTPStatus.BAD_REQUEST, "invalid_json", "The request body is not UTF-8 JSON.")
 
     @app.not_found
     def _no_route(_: Exception) -> Response[str]:

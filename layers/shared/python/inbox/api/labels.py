@@ -29,7 +29,7 @@ def list_labels(
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Page[Label]:
-    return store().list(cursor=cursor, limit=limit)
+    return store().page(cursor=cursor, limit=limit)
 
 
 @router.post("/labels", tags=TAG, status_code=HTTPStatus.CREATED, responses=responses(HTTPStatus.CREATED))
@@ -47,8 +47,12 @@ def update_label(_: Admin, label_id: str, changes: LabelUpdate) -> Label:
     return store().update(label_id, changes)
 
 
-@router.delete("/labels/<label_id>", tags=TAG, status_code=HTTPStatus.NO_CONTENT,
-               responses=responses(HTTPStatus.NO_CONTENT))
+@router.delete(
+    "/labels/<label_id>",
+    tags=TAG,
+    status_code=HTTPStatus.NO_CONTENT,
+    responses=responses(HTTPStatus.NO_CONTENT),
+)
 def delete_label(_: Admin, label_id: str) -> Response[None]:
     store().delete(label_id)
     return Response(status_code=HTTPStatus.NO_CONTENT)

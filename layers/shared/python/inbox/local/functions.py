@@ -79,14 +79,20 @@ class LocalFunction:
             finally:
                 elapsed = time.perf_counter() - started
                 if elapsed > self.resource.timeout_seconds:
-                    log.warning("%s ran %.1fs, past its %ss timeout: Lambda would have stopped it",
-                                self.name, elapsed, self.resource.timeout_seconds)
+                    log.warning(
+                        "%s ran %.1fs, past its %ss timeout: Lambda would have stopped it",
+                        self.name,
+                        elapsed,
+                        self.resource.timeout_seconds,
+                    )
 
     def _load(self) -> Callable[[Any, Any], Any]:
         """Import the handler module (the cold start), under a name unique to this function."""
         module_file, _, attribute = self.resource.handler.rpartition(".")
         path = self.code_dir / f"{module_file}.py"
-        spec = importlib.util.spec_from_file_location(f"inbox_local_functions.{self.name}.{module_file}", path)
+        spec = importlib.util.spec_from_file_location(
+            f"inbox_local_functions.{self.name}.{module_file}", path
+        )
         if spec is None or spec.loader is None:
             raise FileNotFoundError(path)
         module: ModuleType = importlib.util.module_from_spec(spec)

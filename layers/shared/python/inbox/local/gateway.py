@@ -69,8 +69,16 @@ def _path_pattern(path: str) -> re.Pattern[str]:
 
 
 def build_event(
-    *, route: MatchedRoute, method: str, raw_path: str, raw_query: str, headers: list[tuple[str, str]],
-    body: bytes, claims: Mapping[str, str] | None, host: str, source_ip: str,
+    *,
+    route: MatchedRoute,
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    claims: Mapping[str, str] | None,
+    host: str,
+    source_ip: str,
 ) -> dict[str, Any]:
     """The payload-2.0 event API Gateway would send for this request."""
     merged: dict[str, str] = {}
@@ -98,8 +106,13 @@ def build_event(
             "apiId": "local",
             "domainName": host,
             "domainPrefix": host.split(".")[0],
-            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                     "userAgent": merged.get("user-agent", "")},
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": merged.get("user-agent", ""),
+            },
             "requestId": request_id,
             "routeKey": route.route.key,
             "stage": "$default",
@@ -170,15 +183,17 @@ class Gateway:
         self.table = RouteTable(routes)
         self.functions = functions
 
-    def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
-               host: str, source_ip: str) -> HttpAnswer:
+    def handle(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, host: str, source_ip: str
+    ) -> HttpAnswer:
         parts = urlsplit(target)
         matched = self.table.match(method, parts.path)
         if matched is None:
             return error_answer(HTTPStatus.NOT_FOUND, "not_found", "No route for this method and path.")
         if len(body) > MAX_BODY_BYTES:
-            return error_answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
-                                "The request body is over 10 MB.")
+            return error_answer(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "The request body is over 10 MB."
+            )
         claims = None
         if matched.route.jwt:
             authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
@@ -186,17 +201,31 @@ class Gateway:
                 claims = tokens.as_authorizer_claims(tokens.verify(authorization))
             except tokens.InvalidToken as error:
                 log.info("401 on %s %s: %s", method, parts.path, error)
-                return error_answer(HTTPStatus.UNAUTHORIZED, "unauthorized",
-                                    "A valid bearer token is required (mint one with `inbox token`).")
-        event = build_event(route=matched, method=method, raw_path=parts.path, raw_query=parts.query,
-                            headers=headers, body=body, claims=claims, host=host, source_ip=source_ip)
+                return error_answer(
+                    HTTPStatus.UNAUTHORIZED,
+                    "unauthorized",
+                    "A valid bearer token is required (mint one with `inbox token`).",
+                )
+        event = build_event(
+            route=matched,
+            method=method,
+            raw_path=parts.path,
+            raw_query=parts.query,
+            headers=headers,
+            body=body,
+            claims=claims,
+            host=host,
+            source_ip=source_ip,
+        )
         function = self.functions[matched.route.function_id]
         try:
             return answer_from_result(function.invoke(event))
         except Exception:
             # What API Gateway answers when the function fails; the traceback is for the developer.
             log.exception("%s failed on %s %s", function.name, method, parts.path)
-            return HttpAnswer(500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}')
+            return HttpAnswer(
+                500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
+            )
 
 
 def serve(gateway: Gateway, port: int) -> ThreadingHTTPServer:
@@ -210,8 +239,11 @@ def serve(gateway: Gateway, port: int) -> ThreadingHTTPServer:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
             answer = gateway.handle(
-                self.command, self.path, list(self.headers.items()), body,
-                host=self.headers.get("host", f"127.0.0.1:{self.server.server_address[1]}"),
+                self.command,
+                self.path,
+                list(self.headers.items()),
+                body,
+                host=self.headers.get("host", "127.0.0.1"),
                 source_ip=self.client_address[0],
             )
             self.send_response(answer.status)
@@ -222,12 +254,17 @@ def serve(gateway: Gateway, port: int) -> ThreadingHTTPServer:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(answer.body)
-            log.info("%s %s -> %s (%.0f ms)", self.command, self.path, answer.status,
-                     (time.perf_counter() - started) * 1000)
+            log.info(
+                "%s %s -> %s (%.0f ms)",
+                self.command,
+                self.path,
+                answer.status,
+                (time.perf_counter() - started) * 1000,
+            )
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # one line per request is logged by _any
 
     return ThreadingHTTPServer(("127.0.0.1", port), RequestHandler)

@@ -23,8 +23,15 @@ log = logging.getLogger("local.pump")
 
 
 class QueuePump:
-    def __init__(self, source: EventSource, *, queue_url: str, queue_arn: str, function: LocalFunction,
-                 wait_seconds: int = 1) -> None:
+    def __init__(
+        self,
+        source: EventSource,
+        *,
+        queue_url: str,
+        queue_arn: str,
+        function: LocalFunction,
+        wait_seconds: int = 1,
+    ) -> None:
         self.source = source
         self.queue_url = queue_url
         self.queue_arn = queue_arn
@@ -53,8 +60,11 @@ class QueuePump:
     def pump_once(self) -> int:
         """Receive one batch, invoke the function, delete what succeeded; the batch's size."""
         received = self._sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=min(self.source.batch_size, 10),
-            WaitTimeSeconds=self.wait_seconds, AttributeNames=["All"], MessageAttributeNames=["All"],
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=min(self.source.batch_size, 10),
+            WaitTimeSeconds=self.wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
             MessageSystemAttributeNames=["All"],
         )
         messages = received.get("Messages", [])
@@ -71,12 +81,18 @@ class QueuePump:
         for start in range(0, len(done), 10):
             self._sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                         for i, m in enumerate(done[start:start + 10])],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(done[start : start + 10])
+                ],
             )
         if failed:
-            log.info("%s: %d of %d messages failed and will be retried", self.function.name, len(failed),
-                     len(messages))
+            log.info(
+                "%s: %d of %d messages failed and will be retried",
+                self.function.name,
+                len(failed),
+                len(messages),
+            )
         return len(messages)
 
     def _failed_ids(self, result: Any, batch: set[str]) -> set[str]:
@@ -86,8 +102,9 @@ class QueuePump:
         ids = {f.get("itemIdentifier") for f in failures if isinstance(f, dict)}
         if not ids <= batch:
             # Lambda treats an invalid identifier as a failure of the whole batch.
-            log.warning("%s reported unknown message ids %s: the whole batch fails", self.function.name,
-                        ids - batch)
+            log.warning(
+                "%s reported unknown message ids %s: the whole batch fails", self.function.name, ids - batch
+            )
             return batch
         return {i for i in ids if i}
 
@@ -101,7 +118,8 @@ class QueuePump:
                 name: {
                     "stringValue": value.get("StringValue"),
                     "binaryValue": value.get("BinaryValue"),
-                    "stringListValues": [], "binaryListValues": [],
+                    "stringListValues": [],
+                    "binaryListValues": [],
                     "dataType": value["DataType"],
                 }
                 for name, value in message.get("MessageAttributes", {}).items()

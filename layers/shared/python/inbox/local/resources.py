@@ -13,11 +13,25 @@ from inbox.local.template import ACCOUNT_ID, REGION, Template, TemplateError, re
 
 TABLE = "AWS::DynamoDB::Table"
 QUEUE = "AWS::SQS::Queue"
-_TABLE_CREATE_KEYS = ("KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes",
-                      "LocalSecondaryIndexes", "ProvisionedThroughput")
-_QUEUE_ATTRIBUTES = ("FifoQueue", "ContentBasedDeduplication", "VisibilityTimeout", "MessageRetentionPeriod",
-                     "DelaySeconds", "ReceiveMessageWaitTimeSeconds", "DeduplicationScope",
-                     "FifoThroughputLimit", "MaximumMessageSize")
+_TABLE_CREATE_KEYS = (
+    "KeySchema",
+    "AttributeDefinitions",
+    "BillingMode",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "ProvisionedThroughput",
+)
+_QUEUE_ATTRIBUTES = (
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+    "MaximumMessageSize",
+)
 
 
 @dataclass
@@ -39,12 +53,20 @@ class LocalResources:
         if resource_type == QUEUE:
             url = self.queue_urls[logical_id]
             name = url.rsplit("/", 1)[-1]
-            return {None: url, "QueueName": name, "QueueUrl": url,
-                    "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"}[attribute]
+            return {
+                None: url,
+                "QueueName": name,
+                "QueueUrl": url,
+                "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}",
+            }[attribute]
         if resource_type == "AWS::ApiGatewayV2::Api":
             return self.api_url if attribute == "ApiEndpoint" else "local"
         if resource_type == "AWS::Lambda::Function":
-            return logical_id if attribute is None else f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical_id}"
+            return (
+                logical_id
+                if attribute is None
+                else f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical_id}"
+            )
         # Anything else (user pool, topic ...) has no local twin; its logical id stands in.
         return logical_id if attribute is None else f"local:{logical_id}:{attribute}"
 
@@ -63,7 +85,8 @@ def create_all(template: Template, *, api_url: str) -> LocalResources:
         ttl = props.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
             dynamodb.update_time_to_live(
-                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
             )
         created.tables[logical_id] = name
 

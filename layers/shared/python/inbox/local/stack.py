@@ -60,8 +60,14 @@ def synthesize(project: Path, outdir: Path | None = None) -> Path:
 
 
 class LocalStack:
-    def __init__(self, *, project: Path, template: Template, port: int = 3000,
-                 poll_interval_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        project: Path,
+        template: Template,
+        port: int = 3000,
+        poll_interval_seconds: float | None = None,
+    ) -> None:
         self.project = project
         self.template = template
         self.port = port
@@ -94,13 +100,17 @@ class LocalStack:
         self._server = server
         self._pumps = [self._pump(source, self.resources) for source in self.template.event_sources()]
         self._schedulers = [self._scheduler(schedule) for schedule in self.template.schedules()]
-        for worker in (*self._pumps, *self._schedulers):
-            worker.start()
+        for pump in self._pumps:
+            pump.start()
+        for scheduler in self._schedulers:
+            scheduler.start()
         log.info("moto server (the local AWS) at http://%s:%s", host, moto_port)
 
     def stop(self) -> None:
-        for worker in (*self._pumps, *self._schedulers):
-            worker.stop()
+        for pump in self._pumps:
+            pump.stop()
+        for scheduler in self._schedulers:
+            scheduler.stop()
         self._server.shutdown()
         if self._moto is not None:
             self._moto.stop()
@@ -113,18 +123,23 @@ class LocalStack:
             if "INBOX_PUBLIC_URL" in base and "INBOX_PUBLIC_URL" in environment:
                 environment["INBOX_PUBLIC_URL"] = base["INBOX_PUBLIC_URL"]
             self.functions[resource.logical_id] = LocalFunction(
-                resource, code_dir=self.project / "functions" / resource.name,
+                resource,
+                code_dir=self.project / "functions" / resource.name,
                 environment={**base, **_local_only(), **environment},
             )
 
     def _pump(self, source: EventSource, created: resources.LocalResources) -> QueuePump:
-        return QueuePump(source, queue_url=created.queue_urls[source.queue_id],
-                         queue_arn=created.queue_arn(source.queue_id), function=self.functions[source.function_id])
+        return QueuePump(
+            source,
+            queue_url=created.queue_urls[source.queue_id],
+            queue_arn=created.queue_arn(source.queue_id),
+            function=self.functions[source.function_id],
+        )
 
     def _scheduler(self, schedule: Schedule) -> Scheduler:
         interval = rate_seconds(schedule.expression)
         if schedule.kind == EMAIL_POLL:
-            interval = int(self.poll_interval_seconds or os.environ.get("INBOX_POLL_INTERVAL_SECONDS", 60))
+            interval = int(self.poll_interval_seconds or os.environ.get("INBOX_POLL_INTERVAL_SECONDS", "60"))
         return Scheduler(schedule, [self.functions[f] for f in schedule.function_ids], interval)
 
 
@@ -132,13 +147,15 @@ def _use_local_aws(endpoint: str) -> None:
     """Point every AWS client of this process at moto, with fake credentials (never a real account)."""
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         os.environ.pop(name, None)
-    os.environ.update({
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    })
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+    )
 
 
 def _local_only() -> Mapping[str, str]:

@@ -86,11 +86,16 @@ class Template:
             if not name:
                 continue  # CDK's own helper functions (e.g. log retention) have no local twin
             props = resource["Properties"]
-            found.append(FunctionResource(
-                logical_id=logical_id, name=name, handler=props["Handler"],
-                timeout_seconds=int(props.get("Timeout", 3)), memory_mb=int(props.get("MemorySize", 128)),
-                environment=props.get("Environment", {}).get("Variables", {}),
-            ))
+            found.append(
+                FunctionResource(
+                    logical_id=logical_id,
+                    name=name,
+                    handler=props["Handler"],
+                    timeout_seconds=int(props.get("Timeout", 3)),
+                    memory_mb=int(props.get("MemorySize", 128)),
+                    environment=props.get("Environment", {}).get("Variables", {}),
+                )
+            )
         return found
 
     def routes(self) -> list[Route]:
@@ -103,8 +108,14 @@ class Template:
             props = resource["Properties"]
             method, path = props["RouteKey"].split(" ", 1)
             integration_id = _referenced_id(props["Target"])
-            routes.append(Route(method=method, path=path, function_id=integrations[integration_id],
-                                jwt=props.get("AuthorizationType") == "JWT"))
+            routes.append(
+                Route(
+                    method=method,
+                    path=path,
+                    function_id=integrations[integration_id],
+                    jwt=props.get("AuthorizationType") == "JWT",
+                )
+            )
         return routes
 
     def event_sources(self) -> list[EventSource]:
@@ -113,7 +124,8 @@ class Template:
                 queue_id=_referenced_id(props["EventSourceArn"]),
                 function_id=_referenced_id(props["FunctionName"]),
                 batch_size=int(props.get("BatchSize", 10)),
-                report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in props.get("FunctionResponseTypes", []),
             )
             for props in (r["Properties"] for r in self.of_type("AWS::Lambda::EventSourceMapping").values())
         ]
@@ -124,11 +136,14 @@ class Template:
             props = resource["Properties"]
             if "ScheduleExpression" not in props:
                 continue
-            found.append(Schedule(
-                logical_id=logical_id, expression=props["ScheduleExpression"],
-                function_ids=tuple(_referenced_id(t["Arn"]) for t in props.get("Targets", [])),
-                kind=resource.get("Metadata", {}).get(SCHEDULE_METADATA),
-            ))
+            found.append(
+                Schedule(
+                    logical_id=logical_id,
+                    expression=props["ScheduleExpression"],
+                    function_ids=tuple(_referenced_id(t["Arn"]) for t in props.get("Targets", [])),
+                    kind=resource.get("Metadata", {}).get(SCHEDULE_METADATA),
+                )
+            )
         return found
 
 
@@ -168,7 +183,7 @@ def resolve(value: Any, lookup: Lookup) -> Any:
         return value
     if len(value) != 1:
         return {k: resolve(v, lookup) for k, v in value.items()}
-    (name, argument), = value.items()
+    ((name, argument),) = value.items()
     if name == "Ref":
         return PSEUDO_PARAMETERS[argument] if argument in PSEUDO_PARAMETERS else lookup(argument, None)
     if name == "Fn::GetAtt":

@@ -42,8 +42,14 @@ def signing_key(path: Path | None = None) -> bytes:
     return path.read_text().strip().encode()
 
 
-def mint(user_id: str, *, admin: bool = False, lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS,
-         key: bytes | None = None, now: float | None = None) -> str:
+def mint(
+    user_id: str,
+    *,
+    admin: bool = False,
+    lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS,
+    key: bytes | None = None,
+    now: float | None = None,
+) -> str:
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {
         "sub": user_id,
@@ -66,7 +72,10 @@ def verify(authorization: str | None, *, key: bytes | None = None) -> dict[str, 
     token = authorization.removeprefix("Bearer ").strip()
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, key or signing_key(), algorithms=[ALGORITHM], issuer=ISSUER,
+            token,
+            key or signing_key(),
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
             options={"require": ["exp", "sub", "iss"]},
         )
     except jwt.PyJWTError as error:

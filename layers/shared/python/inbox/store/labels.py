@@ -38,8 +38,13 @@ class LabelStore:
         self._transact(
             [
                 self._claim_name(label),
-                {"Put": {"TableName": self._table.name, "Item": _to_item(label, version=1),
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {
+                    "Put": {
+                        "TableName": self._table.name,
+                        "Item": _to_item(label, version=1),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
             ],
             on_conflict=lambda _: _name_taken(label.name),
         )
@@ -52,7 +57,7 @@ class LabelStore:
             raise _not_found(label_id)
         return _from_item(item)
 
-    def list(self, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Label]:
+    def page(self, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Label]:
         query: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "FilterExpression": "attribute_not_exists(deleted_at)",
@@ -78,9 +83,14 @@ class LabelStore:
         )
         version = int(current_item["version"])
         writes: list[dict[str, Any]] = [
-            {"Put": {"TableName": self._table.name, "Item": _to_item(updated, version=version + 1),
-                     "ConditionExpression": "version = :seen AND attribute_not_exists(deleted_at)",
-                     "ExpressionAttributeValues": {":seen": version}}},
+            {
+                "Put": {
+                    "TableName": self._table.name,
+                    "Item": _to_item(updated, version=version + 1),
+                    "ConditionExpression": "version = :seen AND attribute_not_exists(deleted_at)",
+                    "ExpressionAttributeValues": {":seen": version},
+                }
+            },
         ]
         renamed = name_key(updated.name) != name_key(current.name)
         if renamed:
@@ -100,24 +110,38 @@ class LabelStore:
         stamp = (now or datetime.now(UTC)).isoformat()
         self._transact(
             [
-                {"Update": {"TableName": self._table.name, "Key": _label_key(label_id),
-                            "UpdateExpression": "SET deleted_at = :now, version = version + :one",
-                            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(deleted_at)",
-                            "ExpressionAttributeValues": {":now": stamp, ":one": 1}}},
+                {
+                    "Update": {
+                        "TableName": self._table.name,
+                        "Key": _label_key(label_id),
+                        "UpdateExpression": "SET deleted_at = :now, version = version + :one",
+                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(deleted_at)",
+                        "ExpressionAttributeValues": {":now": stamp, ":one": 1},
+                    }
+                },
                 self._release_name(current),
             ],
             on_conflict=lambda _: _not_found(label_id),
         )
 
     def _claim_name(self, label: Label) -> dict[str, Any]:
-        return {"Put": {"TableName": self._table.name,
-                        "Item": {**_name_key_item(label.name), "label_id": label.id},
-                        "ConditionExpression": "attribute_not_exists(pk)"}}
+        return {
+            "Put": {
+                "TableName": self._table.name,
+                "Item": {**_name_key_item(label.name), "label_id": label.id},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
 
     def _release_name(self, label: Label) -> dict[str, Any]:
-        return {"Delete": {"TableName": self._table.name, "Key": _name_key_item(label.name),
-                           "ConditionExpression": "label_id = :id",
-                           "ExpressionAttributeValues": {":id": label.id}}}
+        return {
+            "Delete": {
+                "TableName": self._table.name,
+                "Key": _name_key_item(label.name),
+                "ConditionExpression": "label_id = :id",
+                "ExpressionAttributeValues": {":id": label.id},
+            }
+        }
 
     def _transact(
         self, writes: list[dict[str, Any]], *, on_conflict: Callable[[list[str]], Exception]
@@ -168,5 +192,6 @@ def _name_taken(name: str) -> Conflict:
 
 
 def _changed_meanwhile() -> Conflict:
-    return Conflict("The label was changed by someone else meanwhile; reload and retry.",
-                    code="label_changed")
+    return Conflict(
+        "The label was changed by someone else meanwhile; reload and retry.", code="label_changed"
+    )

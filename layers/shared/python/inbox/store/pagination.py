@@ -40,8 +40,10 @@ def decode_cursor(cursor: str | None, *, expected_keys: set[str]) -> dict[str, A
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         key = None
-    if not isinstance(key, dict) or set(key) != expected_keys or not all(
-        isinstance(v, str) for v in key.values()
+    if (
+        not isinstance(key, dict)
+        or set(key) != expected_keys
+        or not all(isinstance(v, str) for v in key.values())
     ):
         raise Invalid(
             "The cursor is not one this list returned.",

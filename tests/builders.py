@@ -1,0 +1,67 @@
+"""Builders for the events and calls tests need, in one place."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from inbox.local import tokens
+from inbox.local.functions import LambdaContext
+from inbox.local.gateway import MatchedRoute, build_event
+from inbox.local.template import Route
+
+API_ROUTE = Route(method="ANY", path="/v1/{proxy+}", function_id="SettingsApi", jwt=True)
+
+
+def http_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    raw_body: bytes | None = None,
+    user: str | None = "alice",
+    admin: bool = True,
+    content_type: str = "application/json",
+    query: str = "",
+) -> dict[str, Any]:
+    """The payload-2.0 event API Gateway delivers for a `/v1` call by `user` (None: no token)."""
+    claims = None
+    if user is not None:
+        claims = tokens.as_authorizer_claims(tokens.verify(tokens.mint(user, admin=admin)))
+    payload = raw_body if raw_body is not None else (b"" if body is None else json.dumps(body).encode())
+    return build_event(
+        route=MatchedRoute(API_ROUTE, {"proxy": path.removeprefix("/v1/")}),
+        method=method,
+        raw_path=path,
+        raw_query=query,
+        headers=[("content-type", content_type)],
+        body=payload,
+        claims=claims,
+        host="api.test",
+        source_ip="127.0.0.1",
+    )
+
+
+def bearer(user: str, *, admin: bool = False, lifetime_seconds: int = 3600) -> dict[str, str]:
+    """The Authorization header of a local token for `user`."""
+    return {"Authorization": f"Bearer {tokens.mint(user, admin=admin, lifetime_seconds=lifetime_seconds)}"}
+
+
+def lambda_context(name: str = "settings_api") -> LambdaContext:
+    return LambdaContext(function_name=name, memory_limit_in_mb=512, timeout_seconds=15)
+
+
+@dataclass
+class ApiAnswer:
+    status: int
+    body: Any
+
+
+def call_api(method: str, path: str, **kwargs: Any) -> ApiAnswer:
+    """Call the settings_api function's handler as API Gateway would."""
+    from functions.settings_api.handler import handler
+
+    result = handler(http_event(method, path, **kwargs), lambda_context())
+    text = result.get("body") or ""
+    return ApiAnswer(result["statusCode"], json.loads(text) if text else None)

@@ -1,0 +1,305 @@
+"""What a deployer of the inbox stack relies on, read from the synthesized template."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Annotations, Match, Template
+from constructs import Construct
+from template_helpers import (
+    as_list,
+    function_by_name,
+    nag_suppressions,
+    policy_statements,
+    referenced_id,
+    rendered,
+    resources_of_type,
+    route_path,
+)
+
+from cdk.inbox_stack import EMAIL_POLL_SCHEDULE, InboxStack
+from inbox.access import ADMINS_GROUP
+from inbox.local.template import SCHEDULE_METADATA
+from inbox.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+
+FUNCTIONS = ["settings_api", "webhook_whatsapp", "poll_email", "route"]
+SECRETS_ARN = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:inbox/*"
+MIN_SUPPRESSION_REASON = 20
+
+
+def logical_id(stack: InboxStack, construct: Construct) -> str:
+    """The logical id in the template of a construct's CloudFormation resource."""
+    return stack.get_logical_id(cast(cdk.CfnElement, construct.node.default_child))
+
+
+def route_properties(template_json: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in resources_of_type(template_json, "AWS::ApiGatewayV2::Route").values()]
+
+
+def dead_letter_queue_ids(template_json: dict[str, Any]) -> set[str]:
+    queues = resources_of_type(template_json, "AWS::SQS::Queue").values()
+    targets = (q["Properties"].get("RedrivePolicy", {}).get("deadLetterTargetArn") for q in queues)
+    return {target for target in map(referenced_id, targets) if target}
+
+
+# Queues
+
+
+def test_every_work_queue_redrives_failed_messages_to_a_dead_letter_queue_of_the_stack(
+    template_json: dict[str, Any],
+) -> None:
+    # Given the stack's queues, and the dead-letter queues some of them redrive to
+    queues = resources_of_type(template_json, "AWS::SQS::Queue")
+    dead_letters = dead_letter_queue_ids(template_json)
+    work_queues = {i: q for i, q in queues.items() if i not in dead_letters}
+    assert work_queues
+    assert dead_letters
+
+    # When a message fails on a work queue, Then it is moved to a queue of this stack
+    for queue_id, queue in work_queues.items():
+        redrive = queue["Properties"].get("RedrivePolicy")
+        assert redrive, f"{queue_id} has no dead-letter queue: failed messages would be lost"
+        target = referenced_id(redrive["deadLetterTargetArn"])
+        assert target in queues, f"{queue_id} redrives to {target}, not a queue of the stack"
+
+
+def test_the_inbound_queue_and_its_dead_letter_queue_are_fifo(
+    stack: InboxStack, template_json: dict[str, Any]
+) -> None:
+    # Given the inbound queue, which keeps each conversation's messages in order
+    queues = resources_of_type(template_json, "AWS::SQS::Queue")
+    inbound = queues[logical_id(stack, stack.inbound_queue)]["Properties"]
+
+    # Then it is FIFO, and so is its dead-letter queue (SQS requires both to be of one kind)
+    assert inbound.get("FifoQueue") is True
+    dead_letters = queues[cast(str, referenced_id(inbound["RedrivePolicy"]["deadLetterTargetArn"]))]
+    assert dead_letters["Properties"].get("FifoQueue") is True
+
+
+def test_a_message_landing_in_any_dead_letter_queue_raises_an_alarm(template_json: dict[str, Any]) -> None:
+    # Given the stack's alarms
+    alarms = resources_of_type(template_json, "AWS::CloudWatch::Alarm").values()
+
+    # Then each dead-letter queue has one on its visible messages, with someone to tell
+    for queue_id in dead_letter_queue_ids(template_json):
+        watching = [
+            alarm["Properties"]
+            for alarm in alarms
+            if alarm["Properties"].get("Namespace") == "AWS/SQS"
+            and alarm["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+            and any(referenced_id(d["Value"]) == queue_id for d in alarm["Properties"].get("Dimensions", []))
+        ]
+        assert watching, f"nothing alarms when messages wait in {queue_id}"
+        assert all(alarm.get("AlarmActions") for alarm in watching), f"the alarm on {queue_id} tells no one"
+
+
+def test_queue_consumers_report_partial_batch_failures(template_json: dict[str, Any]) -> None:
+    # Given the functions' queue subscriptions
+    mappings = resources_of_type(template_json, "AWS::Lambda::EventSourceMapping")
+    assert mappings
+
+    # Then a failed message is retried alone, not with the whole batch it came in
+    for mapping_id, mapping in mappings.items():
+        response_types = mapping["Properties"].get("FunctionResponseTypes")
+        assert response_types == ["ReportBatchItemFailures"], mapping_id
+
+
+# HTTP API and users
+
+
+def test_webhook_routes_are_open_to_the_providers(template_json: dict[str, Any]) -> None:
+    # Given the routes under /webhooks (Meta and Twilio sign their calls; they send no JWT)
+    routes = route_properties(template_json)
+    webhooks = [r for r in routes if route_path(r["RouteKey"]).startswith("/webhooks")]
+    assert webhooks
+
+    # Then API Gateway lets them through to the function, which checks the signature
+    for route in webhooks:
+        assert route.get("AuthorizationType", "NONE") == "NONE", route["RouteKey"]
+
+
+def test_every_v1_route_requires_a_cognito_token(stack: InboxStack, template_json: dict[str, Any]) -> None:
+    # Given the routes under /v1 and the stack's one authorizer
+    routes = route_properties(template_json)
+    v1 = [r for r in routes if route_path(r["RouteKey"]).startswith("/v1")]
+    authorizers = resources_of_type(template_json, "AWS::ApiGatewayV2::Authorizer")
+    assert v1
+    assert len(authorizers) == 1
+    [(authorizer_id, authorizer)] = authorizers.items()
+
+    # Then every /v1 call carries a JWT, checked by that authorizer
+    for route in v1:
+        assert route.get("AuthorizationType") == "JWT", route["RouteKey"]
+        assert referenced_id(route.get("AuthorizerId")) == authorizer_id, route["RouteKey"]
+
+    # And the JWT must be issued by the stack's user pool, for the stack's client
+    pool_id = logical_id(stack, stack.user_pool)
+    jwt = authorizer["Properties"]
+    assert jwt["AuthorizerType"] == "JWT"
+    assert rendered(jwt["JwtConfiguration"]["Issuer"]) == (
+        f"https://cognito-idp.<AWS::Region>.amazonaws.com/<{pool_id}>"
+    )
+    client_id = logical_id(stack, stack.user_pool_client)
+    assert [referenced_id(a) for a in jwt["JwtConfiguration"]["Audience"]] == [client_id]
+
+
+def test_the_user_pool_has_the_admins_group(stack: InboxStack, template: Template) -> None:
+    # Given the user pool, Then it has the group whose members may change settings
+    template.has_resource_properties(
+        "AWS::Cognito::UserPoolGroup",
+        {
+            "GroupName": ADMINS_GROUP,
+            "UserPoolId": {"Ref": logical_id(stack, stack.user_pool)},
+        },
+    )
+
+
+# Permissions
+
+
+def test_no_policy_grants_every_action_of_a_service_on_every_resource(template_json: dict[str, Any]) -> None:
+    # Given every IAM statement of the stack
+    statements = list(policy_statements(template_json))
+    assert statements
+
+    # Then none allows `*` or `service:*` on `*`
+    for holder, statement in statements:
+        actions = as_list(statement.get("Action"))
+        wildcard = [a for a in actions if a == "*" or a.endswith(":*")]
+        on_everything = "*" in as_list(statement.get("Resource"))
+        assert not (statement.get("Effect") == "Allow" and wildcard and on_everything), (holder, statement)
+
+
+def test_no_policy_statement_names_every_action(template_json: dict[str, Any]) -> None:
+    # Given every IAM statement of the stack, Then none has the action `*`, whatever its resource
+    for holder, statement in policy_statements(template_json):
+        assert "*" not in as_list(statement.get("Action")), (holder, statement)
+
+
+def test_functions_reach_only_the_inbox_secrets(template_json: dict[str, Any]) -> None:
+    # Given the statements granting Secrets Manager actions
+    secrets = [
+        (holder, statement)
+        for holder, statement in policy_statements(template_json)
+        if any(str(a).startswith("secretsmanager:") for a in as_list(statement.get("Action")))
+    ]
+    assert secrets
+
+    # Then they name only the secrets under inbox/, in the stack's own account and region
+    for holder, statement in secrets:
+        resources = [rendered(resource) for resource in as_list(statement.get("Resource"))]
+        assert resources == [SECRETS_ARN], (holder, resources)
+
+
+# Data
+
+
+def test_the_table_is_on_demand_recoverable_and_expires_items(template: Template) -> None:
+    # Given the stack's one table
+    template.resource_count_is("AWS::DynamoDB::Table", 1)
+
+    # Then it bills per request, keeps point-in-time backups, expires items, and has the store's keys
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "BillingMode": "PAY_PER_REQUEST",
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
+            "KeySchema": [
+                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+            ],
+            "GlobalSecondaryIndexes": Match.array_equals(
+                [
+                    Match.object_like(
+                        {
+                            "IndexName": index.name,
+                            "KeySchema": [
+                                {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                                {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                            ],
+                        }
+                    )
+                    for index in GLOBAL_INDEXES
+                ]
+            ),
+        },
+    )
+
+
+# Functions
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_each_function_is_traced_logs_json_and_reads_the_table(
+    name: str, stack: InboxStack, template_json: dict[str, Any]
+) -> None:
+    # Given one of the functions
+    _, function = function_by_name(template_json, name)
+    properties = function["Properties"]
+
+    # Then X-Ray traces it
+    assert properties.get("TracingConfig") == {"Mode": "Active"}
+
+    # And it logs JSON to a log group that does not keep logs forever
+    logging = properties.get("LoggingConfig", {})
+    assert logging.get("LogFormat") == "JSON"
+    log_groups = resources_of_type(template_json, "AWS::Logs::LogGroup")
+    log_group = log_groups.get(str(referenced_id(logging.get("LogGroup"))))
+    assert log_group, f"{name} logs to no log group of the stack"
+    assert log_group["Properties"].get("RetentionInDays")
+
+    # And it runs with the shared layer, and is told the table's name
+    layer_id = logical_id(stack, stack.layer)
+    assert layer_id in [referenced_id(layer) for layer in properties.get("Layers", [])]
+    table_name = properties["Environment"]["Variables"].get("INBOX_TABLE_NAME")
+    assert referenced_id(table_name) == logical_id(stack, stack.table)
+
+
+def test_email_polling_runs_on_a_schedule(template_json: dict[str, Any]) -> None:
+    # Given the poll_email function and the stack's scheduled rules
+    poll_id, _ = function_by_name(template_json, "poll_email")
+    rules = resources_of_type(template_json, "AWS::Events::Rule")
+
+    # When a rule runs at a fixed rate
+    scheduled = {
+        rule_id: rule
+        for rule_id, rule in rules.items()
+        if str(rule["Properties"].get("ScheduleExpression", "")).startswith("rate(")
+        and poll_id in [referenced_id(t["Arn"]) for t in rule["Properties"].get("Targets", [])]
+    }
+
+    # Then one targets poll_email, is marked as the email-poll schedule, and may invoke it
+    assert len(scheduled) == 1, f"rate rules targeting poll_email: {list(scheduled)}"
+    [(rule_id, rule)] = scheduled.items()
+    assert rule.get("Metadata", {}).get(SCHEDULE_METADATA) == EMAIL_POLL_SCHEDULE
+    permissions = resources_of_type(template_json, "AWS::Lambda::Permission").values()
+    assert any(
+        p["Properties"]["Principal"] == "events.amazonaws.com"
+        and referenced_id(p["Properties"]["FunctionName"]) == poll_id
+        and referenced_id(p["Properties"].get("SourceArn")) == rule_id
+        for p in permissions
+    ), "EventBridge may not invoke poll_email"
+
+
+# cdk-nag
+
+
+def test_cdk_nag_finds_no_unreviewed_error(stack: InboxStack, template: Template) -> None:
+    # Given the stack checked by the AWS Solutions pack (synthesized with the template)
+    # When we collect its error findings
+    errors = Annotations.from_stack(stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+
+    # Then there are none: each is either fixed or suppressed with a reason
+    findings = "\n".join(f"{error.id}: {error.entry.data}" for error in errors)
+    assert not errors, f"cdk-nag errors:\n{findings}"
+
+
+def test_every_nag_suppression_gives_a_reason(template_json: dict[str, Any]) -> None:
+    # Given the suppressions written in the stack's and the resources' metadata
+    # Then each explains itself in more than a few words
+    for holder, suppression in nag_suppressions(template_json):
+        reason = str(suppression.get("reason", ""))
+        assert len(reason) >= MIN_SUPPRESSION_REASON, f"{holder}: {suppression['id']} has reason {reason!r}"
