@@ -6,6 +6,7 @@ Names are unique case-insensitively. A deleted label leaves the label list, but 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime
 from typing import Annotated
@@ -15,11 +16,19 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 DEFAULT_COLOR = "#9E9E9E"
 
 LabelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+COLOR_PATTERN = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def _color(value: str) -> str:
+    if not COLOR_PATTERN.fullmatch(value):
+        raise ValueError("must be a colour written #RRGGBB, e.g. #E53935")
+    return value.upper()
+
+
 Color = Annotated[
     str,
-    StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$"),
-    AfterValidator(str.upper),
-    Field(description="`#RRGGBB`", examples=["#E53935"]),
+    AfterValidator(_color),
+    Field(description="`#RRGGBB`", examples=["#E53935"], json_schema_extra={"pattern": "^#[0-9A-Fa-f]{6}$"}),
 ]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
