@@ -1,0 +1,127 @@
+"""What every store module does with items: model ↔ item, atomic writes, paged queries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from inbox.store import dynamo
+from inbox.store.pagination import Page, decode_cursor, encode_cursor
+from inbox.store.schema import PARTITION_KEY, SORT_KEY
+
+M = TypeVar("M", bound=BaseModel)
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+def to_item(model: BaseModel, **keys: Any) -> dict[str, Any]:
+    """The model as a DynamoDB item (JSON types, numbers as Decimal, nulls left out), plus `keys`."""
+    body = json.loads(model.model_dump_json(exclude_none=True), parse_float=Decimal)
+    return {**body, **keys}
+
+
+def from_item(model: type[M], item: dict[str, Any]) -> M:
+    """The model an item holds (key and bookkeeping attributes are ignored by the model)."""
+    return model.model_validate(plain(item))
+
+
+def plain(value: Any) -> Any:
+    """DynamoDB's Decimals back to int or float, recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def transact(
+    table: Any, writes: list[dict[str, Any]], *, on_conflict: Callable[[list[str]], Exception]
+) -> None:
+    """Run `writes` (TransactItems without TableName) atomically on `table`; when a condition
+    fails, raise what `on_conflict` makes of the per-write cancellation codes."""
+    items = [{kind: {"TableName": table.name, **spec} for kind, spec in write.items()} for write in writes]
+    try:
+        table.meta.client.transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        raise on_conflict(dynamo.transaction_cancel_reasons(error)) from error
+
+
+def query_page(
+    table: Any,
+    model: type[M],
+    *,
+    partition: str,
+    prefix: str,
+    cursor: str | None,
+    limit: int,
+    index: str | None = None,
+    live_only: bool = False,
+) -> Page[M]:
+    """One page of the items of `partition` whose sort key starts with `prefix`.
+
+    With `index`, the query runs on that global index (`<index>pk` / `<index>sk`); with
+    `live_only`, items marked deleted are left out (a page may then hold fewer than `limit`).
+    """
+    pk, sk = (f"{index}pk", f"{index}sk") if index else (PARTITION_KEY, SORT_KEY)
+    query: dict[str, Any] = {
+        "KeyConditionExpression": f"{pk} = :pk AND begins_with({sk}, :prefix)",
+        "ExpressionAttributeValues": {":pk": partition, ":prefix": prefix},
+        "Limit": limit,
+    }
+    if index:
+        query["IndexName"] = index
+    if live_only:
+        query["FilterExpression"] = "attribute_not_exists(deleted_at)"
+    expected = {PARTITION_KEY, SORT_KEY} | ({pk, sk} if index else set())
+    start = decode_cursor(cursor, expected_keys=expected)
+    if start:
+        query["ExclusiveStartKey"] = start
+    response = table.query(**query)
+    return Page[M](
+        items=[from_item(model, item) for item in response.get("Items", [])],
+        next_cursor=encode_cursor(response.get("LastEvaluatedKey")),
+    )
+
+
+def put(
+    item: dict[str, Any], *, condition: str | None = None, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A transaction `Put` of `item`, optionally conditioned."""
+    spec: dict[str, Any] = {"Item": item}
+    if condition:
+        spec["ConditionExpression"] = condition
+    if values:
+        spec["ExpressionAttributeValues"] = values
+    return {"Put": spec}
+
+
+def delete(
+    key: dict[str, Any], *, condition: str | None = None, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {"Key": key}
+    if condition:
+        spec["ConditionExpression"] = condition
+    if values:
+        spec["ExpressionAttributeValues"] = values
+    return {"Delete": spec}
+
+
+def check(key: dict[str, Any], condition: str) -> dict[str, Any]:
+    return {"ConditionCheck": {"Key": key, "ConditionExpression": condition}}
+
+
+def key(partition: str, sort: str) -> dict[str, str]:
+    return {PARTITION_KEY: partition, SORT_KEY: sort}
+
+
+NOT_EXISTS = "attribute_not_exists(pk)"
+LIVE = "attribute_exists(pk) AND attribute_not_exists(deleted_at)"
