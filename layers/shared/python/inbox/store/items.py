@@ -26,8 +26,8 @@ def to_item(model: BaseModel, **keys: Any) -> dict[str, Any]:
 
 
 def from_item(model: type[M], item: dict[str, Any]) -> M:
-    """The model an item holds (key and bookkeeping attributes are ignored by the model)."""
-    return model.model_validate(plain(item))
+    """The model an item holds (key and bookkeeping attributes left out)."""
+    return model.model_validate({k: plain(v) for k, v in item.items() if k in model.model_fields})
 
 
 def plain(value: Any) -> Any:
