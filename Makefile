@@ -6,9 +6,14 @@ INSTALLED := $(VENV)/.installed
 # aws-cdk-lib's jsii runtime warns on this machine's Node 20; the warning is noise here.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install dev test lint synth build deploy bench clean
+.PHONY: install dev test lint synth build deploy bench clean system-packages
 
 install: $(INSTALLED)
+
+# Real protocol peers the tests start on loopback: Dovecot (IMAP) from Debian's packages.
+system-packages:
+	@test -x /usr/sbin/dovecot || { echo "Installing Dovecot (the tests' IMAP server)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; }
 
 $(INSTALLED): pyproject.toml
 	@command -v node >/dev/null || { echo "Installing Node.js (the CDK runs on it)"; \
@@ -21,7 +26,7 @@ $(INSTALLED): pyproject.toml
 dev: install  ## the local stack in the foreground (ARGS="--demo --port 3000")
 	$(VENV)/bin/inbox dev $(ARGS)
 
-test: lint  ## lint, then every test suite
+test: lint system-packages  ## lint, then every test suite
 	$(VENV)/bin/pytest tests/unit tests/integration tests/infrastructure tests/e2e
 
 lint: install

@@ -227,3 +227,46 @@ class Account(BaseModel):
     has_credentials: bool = False
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = Field(default=None, exclude=True)
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class AccountCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Provider
+    channel: Channel | None = Field(default=None, description="implied by the provider; checked when given")
+    name: ShortText
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
+    sender_name: ShortText | None = None
+    config: dict[str, Any] = Field(default_factory=dict, description="per provider, see CONTRACT.md")
+    credentials: dict[str, SecretStr] | None = Field(default=None, description="write-only")
+
+
+class AccountUpdate(BaseModel):
+    """A partial update: fields given change; `config` is merged into the current one;
+    `credentials` replace the stored ones (absent: kept)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ShortText | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)] | None = (
+        None
+    )
+    sender_name: ShortText | None = None
+    config: dict[str, Any] | None = None
+    credentials: dict[str, SecretStr] | None = None
+
+
+class ConnectionSettings(BaseModel):
+    """Unsaved settings to test before creating an account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Provider
+    address: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    credentials: dict[str, SecretStr] = Field(default_factory=dict)

@@ -73,10 +73,13 @@ def query_page(
     """
     pk, sk = (f"{index}pk", f"{index}sk") if index else (PARTITION_KEY, SORT_KEY)
     query: dict[str, Any] = {
-        "KeyConditionExpression": f"{pk} = :pk AND begins_with({sk}, :prefix)",
-        "ExpressionAttributeValues": {":pk": partition, ":prefix": prefix},
+        "KeyConditionExpression": f"{pk} = :pk",
+        "ExpressionAttributeValues": {":pk": partition},
         "Limit": limit,
     }
+    if prefix:
+        query["KeyConditionExpression"] += f" AND begins_with({sk}, :prefix)"
+        query["ExpressionAttributeValues"][":prefix"] = prefix
     if index:
         query["IndexName"] = index
     if live_only:

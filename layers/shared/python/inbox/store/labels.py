@@ -14,7 +14,7 @@ from inbox.ids import new_id
 from inbox.labels import Label, LabelCreate, LabelUpdate, name_key
 from inbox.store import dynamo, items
 from inbox.store.pagination import DEFAULT_LIMIT, Page
-from inbox.store.registry import Layout, Registry
+from inbox.store.registry import Claim, Layout, Registry
 
 PARTITION = "LABELS"
 
@@ -30,10 +30,9 @@ def _name_taken(label: Label) -> Conflict:
 LAYOUT: Layout[Label] = Layout(
     kind="label",
     item_key=lambda label_id: items.key(PARTITION, f"LABEL#{label_id}"),
-    claim_key=lambda label: items.key(PARTITION, f"NAME#{name_key(label.name)}"),
+    claims=lambda label: [Claim(items.key(PARTITION, f"NAME#{name_key(label.name)}"), _name_taken(label))],
     list_partition=PARTITION,
     list_prefix="LABEL#",
-    taken=_name_taken,
 )
 
 

@@ -30,12 +30,18 @@ class Layout(Generic[M]):
 
     kind: str  # "label", in messages and error codes
     item_key: Callable[[str], dict[str, str]]
-    claim_key: Callable[[M], dict[str, str]]  # the unique key's claim item
+    # The claim items of a record's unique keys, each with the error when it is taken.
+    claims: Callable[[M], list[Claim]]
     list_partition: str
     list_prefix: str
     list_index: str | None = None  # the global index listing the items, when not the table
     index_keys: Callable[[M], dict[str, str]] = lambda _: {}  # index attributes of the item
-    taken: Callable[[M], Exception] | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: dict[str, str]
+    taken: Exception
 
 
 class Registry(Generic[M]):
@@ -45,12 +51,11 @@ class Registry(Generic[M]):
         self.layout = layout
 
     def create(self, record: M) -> M:
-        """Store a new record (its `id` fresh) and claim its unique key; 409 when taken."""
-        self._write(
-            [self._claim(record), items.put(self._item(record, version=1), condition=items.NOT_EXISTS)],
-            record,
-            claim_index=0,
-        )
+        """Store a new record (its `id` fresh) and claim its unique keys; 409 when one is taken."""
+        claims = self.layout.claims(record)
+        writes = [self._claim(record, claim) for claim in claims]
+        writes.append(items.put(self._item(record, version=1), condition=items.NOT_EXISTS))
+        self._write(writes, dict(enumerate(claims)))
         return record
 
     def get(self, record_id: str, *, include_deleted: bool = False) -> M:
@@ -77,8 +82,8 @@ class Registry(Generic[M]):
         )
 
     def replace(self, before: M, after: M, *, version: int, extra_writes: Sequence[dict[str, Any]] = ()) -> M:
-        """Store `after` in place of `before` (read at `version`), moving the claim if the unique
-        key changed; 409 if the new key is taken or the record changed meanwhile."""
+        """Store `after` in place of `before` (read at `version`), moving the claims whose unique
+        key changed; 409 if a new key is taken or the record changed meanwhile."""
         writes = [
             items.put(
                 self._item(after, version=version + 1),
@@ -86,10 +91,16 @@ class Registry(Generic[M]):
                 values={":seen": version},
             )
         ]
-        moved = self.layout.claim_key(after) != self.layout.claim_key(before)
-        if moved:
-            writes += [self._release(before), self._claim(after)]
-        self._write([*writes, *extra_writes], after, claim_index=2 if moved else None)
+        old_keys = [claim.key for claim in self.layout.claims(before)]
+        new_claims = self.layout.claims(after)
+        new_keys = [claim.key for claim in new_claims]
+        writes += [self._release(before, key) for key in old_keys if key not in new_keys]
+        claimed: dict[int, Claim] = {}
+        for claim in new_claims:
+            if claim.key not in old_keys:
+                claimed[len(writes)] = claim
+                writes.append(self._claim(after, claim))
+        self._write([*writes, *extra_writes], claimed)
         return after
 
     def delete(self, record_id: str, *, extra_writes: Sequence[dict[str, Any]] = ()) -> M:
@@ -108,9 +119,9 @@ class Registry(Generic[M]):
                     },
                 }
             },
-            self._release(record),
+            *(self._release(record, c.key) for c in self.layout.claims(record)),
         ]
-        self._write([*writes, *extra_writes], record, claim_index=None)
+        self._write([*writes, *extra_writes], {})
         return record
 
     def not_found(self, record_id: str) -> NotFound:
@@ -123,28 +134,30 @@ class Registry(Generic[M]):
             record, **self.layout.item_key(record_id), **self.layout.index_keys(record), version=version
         )
 
-    def _claim(self, record: M) -> dict[str, Any]:
-        return items.put(
-            {**self.layout.claim_key(record), "owner_id": _record_id(record)},
-            condition=items.NOT_EXISTS,
-        )
+    def _claim(self, record: M, claim: Claim) -> dict[str, Any]:
+        return items.put({**claim.key, "owner_id": _record_id(record)}, condition=items.NOT_EXISTS)
 
-    def _release(self, record: M) -> dict[str, Any]:
-        return items.delete(
-            self.layout.claim_key(record), condition="owner_id = :id", values={":id": _record_id(record)}
-        )
+    def _release(self, record: M, key: dict[str, str]) -> dict[str, Any]:
+        return items.delete(key, condition="owner_id = :id", values={":id": _record_id(record)})
 
-    def _write(self, writes: list[dict[str, Any]], record: M, *, claim_index: int | None) -> None:
+    def _write(self, writes: list[dict[str, Any]], claims: dict[int, Claim]) -> None:
+        """Run the writes; a failed claim is its `taken` error, any other failure a concurrent change."""
+
         def conflict(reasons: list[str]) -> Exception:
-            claim_failed = claim_index is not None and reasons[claim_index] == items.CONDITION_FAILED
-            if claim_failed and self.layout.taken is not None:
-                return self.layout.taken(record)
+            for index, claim in claims.items():
+                if reasons[index] == items.CONDITION_FAILED:
+                    return claim.taken
             return Conflict(
                 f"The {self.layout.kind} was changed by someone else meanwhile; reload and retry.",
                 code=f"{self.layout.kind}_changed",
             )
 
         items.transact(self.table, writes, on_conflict=conflict)
+
+    def owner(self, claim_key: dict[str, str]) -> str | None:
+        """The id of the record holding a unique key (a lookup by name, not a scan)."""
+        item = self.table.get_item(Key=claim_key).get("Item")
+        return None if item is None else str(item["owner_id"])
 
 
 _ALIVE = "attribute_not_exists(deleted_at)"

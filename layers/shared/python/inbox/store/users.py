@@ -15,7 +15,7 @@ from inbox.errors import Conflict, FieldProblem
 from inbox.ids import new_id
 from inbox.store import dynamo, items
 from inbox.store.pagination import DEFAULT_LIMIT, Page
-from inbox.store.registry import Layout, Registry
+from inbox.store.registry import Claim, Layout, Registry
 
 PARTITION = "USERS"
 
@@ -39,10 +39,9 @@ def _id_taken(user: User) -> Conflict:
 LAYOUT: Layout[User] = Layout(
     kind="user",
     item_key=lambda user_id: items.key(PARTITION, f"USER#{user_id}"),
-    claim_key=lambda user: items.key(PARTITION, f"EMAIL#{user.email.lower()}"),
+    claims=lambda user: [Claim(items.key(PARTITION, f"EMAIL#{user.email.lower()}"), _email_taken(user))],
     list_partition=PARTITION,
     list_prefix="USER#",
-    taken=_email_taken,
 )
 
 

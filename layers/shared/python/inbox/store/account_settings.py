@@ -1,0 +1,112 @@
+"""An account's settings documents, each one item in the account's partition:
+`AUTHORIZED_USERS`, `BUSINESS_HOURS`, `AUTO_REPLY`, `ASSIGNMENT_RULES`.
+
+Writes are conditioned on the account being alive, so settings never outlive a deleted account's
+end by a race. `snapshot` reads the account and all its settings in one query (the router's
+view of an account).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from inbox.accounts import Account
+from inbox.assignment import AssignmentRules
+from inbox.auto_reply import AutoReplySettings
+from inbox.business_hours import BusinessHours
+from inbox.errors import NotFound
+from inbox.store import dynamo, items
+from inbox.store.accounts import account_key
+
+S = TypeVar("S", bound=BaseModel)
+
+
+class AuthorizedUsers(BaseModel):
+    """The team members who may see and answer this account's conversations (admins see all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_ids: list[str] = Field(default_factory=list, max_length=500)
+
+
+SORT_KEY: dict[type[BaseModel], str] = {
+    AuthorizedUsers: "AUTHORIZED_USERS",
+    BusinessHours: "BUSINESS_HOURS",
+    AutoReplySettings: "AUTO_REPLY",
+    AssignmentRules: "ASSIGNMENT_RULES",
+}
+
+
+def default(kind: type[S]) -> S:
+    """What an account has before an admin configures it: nobody authorized but admins, always
+    open (so nothing is "outside business hours"), no auto-reply, no rules (unassigned)."""
+    if kind is BusinessHours:
+        return BusinessHours.always_open()  # type: ignore[return-value]
+    return kind()
+
+
+class AccountSnapshot(BaseModel):
+    account: Account
+    authorized_users: AuthorizedUsers
+    business_hours: BusinessHours
+    auto_reply: AutoReplySettings
+    assignment_rules: AssignmentRules
+
+
+class AccountSettingsStore:
+    def __init__(self, table: Any | None = None) -> None:
+        self.table = table if table is not None else dynamo.table()
+
+    def read(self, account_id: str, kind: type[S]) -> S:
+        """The account's settings of this kind (its default when never set); 404 if no account."""
+        account = self.table.get_item(Key=account_key(account_id), ConsistentRead=True).get("Item")
+        if account is None or account.get("deleted_at"):
+            raise _no_account(account_id)
+        item = self.table.get_item(
+            Key=items.key(f"ACCOUNT#{account_id}", SORT_KEY[kind]), ConsistentRead=True
+        ).get("Item")
+        return default(kind) if item is None else items.from_item(kind, item)
+
+    def write(self, account_id: str, value: S) -> S:
+        key = items.key(f"ACCOUNT#{account_id}", SORT_KEY[type(value)])
+        items.transact(
+            self.table,
+            [items.check(account_key(account_id), items.LIVE), items.put(items.to_item(value, **key))],
+            on_conflict=lambda _: _no_account(account_id),
+        )
+        return value
+
+    def snapshot(self, account_id: str) -> AccountSnapshot:
+        """The account and all its settings, in one query of its partition."""
+        found: dict[str, dict[str, Any]] = {}
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": f"ACCOUNT#{account_id}"},
+        }
+        while True:
+            response = self.table.query(**query)
+            found.update({item["sk"]: item for item in response["Items"]})
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        account = found.get("ACCOUNT")
+        if account is None or account.get("deleted_at"):
+            raise _no_account(account_id)
+
+        def part(kind: type[S]) -> S:
+            item = found.get(SORT_KEY[kind])
+            return default(kind) if item is None else items.from_item(kind, item)
+
+        return AccountSnapshot(
+            account=items.from_item(Account, account),
+            authorized_users=part(AuthorizedUsers),
+            business_hours=part(BusinessHours),
+            auto_reply=part(AutoReplySettings),
+            assignment_rules=part(AssignmentRules),
+        )
+
+
+def _no_account(account_id: str) -> NotFound:
+    return NotFound(f"No account with id {account_id!r}.", code="account_not_found")
