@@ -8,6 +8,11 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 from constructs import Construct
+
+from cdk.inbox_stack import EMAIL_POLL_SCHEDULE, InboxStack
+from inbox.access import ADMINS_GROUP
+from inbox.local.template import SCHEDULE_METADATA
+from inbox.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from template_helpers import (
     as_list,
     function_by_name,
@@ -18,11 +23,6 @@ from template_helpers import (
     resources_of_type,
     route_path,
 )
-
-from cdk.inbox_stack import EMAIL_POLL_SCHEDULE, InboxStack
-from inbox.access import ADMINS_GROUP
-from inbox.local.template import SCHEDULE_METADATA
-from inbox.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 
 FUNCTIONS = ["settings_api", "webhook_whatsapp", "poll_email", "route"]
 SECRETS_ARN = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:inbox/*"

@@ -19,7 +19,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,40 +27,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from mail_peers import DovecotServer, MailUser, Peer, SmtpServer, TlsSmtpServers
+
 LOOPBACK = "127.0.0.1"
-
-
-@dataclass(frozen=True)
-class MailUser:
-    """One mailbox's sign-in, the same on the IMAP and the SMTP server (as an account has one)."""
-
-    username: str
-    password: str
-
-
-@dataclass(frozen=True)
-class Peer:
-    host: str
-    port: int
-
-
-@dataclass(frozen=True)
-class DovecotServer(Peer):
-    log: Path
-
-
-@dataclass(frozen=True)
-class SmtpServer(Peer):
-    auth_commands: list[str] = field(default_factory=list)  # appended to as the server hears AUTH
-
-
-@dataclass(frozen=True)
-class TlsSmtpServers:
-    """The same SMTP service behind STARTTLS and implicit TLS, with a certificate no system trusts."""
-
-    starttls: Peer
-    implicit_tls: Peer
-    certificate: Path  # trust it with SSL_CERT_FILE
 
 
 @pytest.fixture(scope="session")

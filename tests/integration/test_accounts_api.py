@@ -14,6 +14,7 @@ from builders import ApiAnswer, call_api
 from inbox import account_lifecycle
 from inbox.accounts import AccountStatus
 from inbox.store.accounts import AccountStore
+from mail_peers import DovecotServer, MailUser, Peer, SmtpServer
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -361,3 +362,86 @@ def test_no_answer_and_no_log_line_contains_a_credential(
     seen = json.dumps([a.body for a in answers]) + caplog.text + "".join(capsys.readouterr())
     for secret in (password, token, auth_token):
         assert secret not in seen
+
+
+def mailbox_settings(dovecot: Peer, smtp: Peer, user: MailUser, password: str) -> dict[str, Any]:
+    return {
+        "provider": "imap",
+        "name": "Loopback",
+        "address": "user@example.com",
+        "config": {
+            "imap_host": dovecot.host,
+            "imap_port": dovecot.port,
+            "imap_security": "none",
+            "smtp_host": smtp.host,
+            "smtp_port": smtp.port,
+            "smtp_security": "none",
+            "username": user.username,
+        },
+        "credentials": {"password": password},
+    }
+
+
+def test_an_admin_tests_imap_settings_before_and_after_saving_them(
+    dovecot: DovecotServer, smtp_server: SmtpServer, mail_user: MailUser
+) -> None:
+    settings = mailbox_settings(dovecot, smtp_server, mail_user, mail_user.password)
+    unsaved = {k: settings[k] for k in ("provider", "config", "credentials")}
+
+    before = call_api("POST", "/v1/accounts/test-connection", body=unsaved)
+    account = create(settings)
+    after = call_api("POST", f"/v1/accounts/{account['id']}/test-connection")
+
+    for report in (before.body, after.body):
+        assert report == {
+            "ok": True,
+            "checks": [
+                {"name": "imap", "ok": True, "error": None},
+                {"name": "smtp", "ok": True, "error": None},
+            ],
+        }
+
+
+def test_a_wrong_password_is_reported_as_auth_on_the_saved_account(
+    dovecot: DovecotServer, smtp_server: SmtpServer, mail_user: MailUser
+) -> None:
+    account = create(mailbox_settings(dovecot, smtp_server, mail_user, "not-the-password"))
+
+    report = call_api("POST", f"/v1/accounts/{account['id']}/test-connection").body
+
+    assert report["ok"] is False
+    assert {c["name"]: c["error"]["code"] for c in report["checks"]} == {"imap": "auth", "smtp": "auth"}
+
+
+def test_a_saved_gmail_account_without_credentials_says_it_needs_connecting() -> None:
+    account = create({"provider": "gmail", "name": "Support", "address": "support@example.com"})
+
+    report = call_api("POST", f"/v1/accounts/{account['id']}/test-connection").body
+
+    assert report["ok"] is False
+    assert report["checks"][0]["error"]["code"] == "auth"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            {"provider": "imap", "config": {"imap_host": "x.example.com"}, "credentials": {"password": "p"}},
+            "config.smtp_host",
+        ),
+        (
+            {
+                "provider": "imap",
+                "config": {"imap_host": "i.example.com", "smtp_host": "s.example.com", "username": "u"},
+                "credentials": {},
+            },
+            "credentials.password",
+        ),
+        ({"provider": "pigeon"}, "provider"),
+    ],
+)
+def test_connection_tests_of_invalid_settings_are_422(body: dict[str, Any], field: str) -> None:
+    answer = call_api("POST", "/v1/accounts/test-connection", body=body)
+
+    assert answer.status == 422
+    assert field in [d["field"] for d in answer.body["error"]["details"]]

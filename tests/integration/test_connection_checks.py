@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -33,10 +33,7 @@ from inbox.connection_checks import (
     check_twilio,
     run_checks,
 )
-
-if TYPE_CHECKING:
-    # Types only: at run time pytest owns the conftest module and hands out its fixtures.
-    from integration.conftest import DovecotServer, MailUser, Peer, SmtpServer, TlsSmtpServers
+from mail_peers import DovecotServer, MailUser, Peer, SmtpServer, TlsSmtpServers
 
 # aiosmtpd warns that AUTH without TLS is unsafe: true, and the point of the STARTTLS story.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")

@@ -1,0 +1,39 @@
+"""What the mail-server fixtures (tests/integration/conftest.py) hand to tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class MailUser:
+    """One mailbox's sign-in, the same on the IMAP and the SMTP server (as an account has one)."""
+
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
+class Peer:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class DovecotServer(Peer):
+    log: Path
+
+
+@dataclass(frozen=True)
+class SmtpServer(Peer):
+    auth_commands: list[str] = field(default_factory=list)  # appended to as the server hears AUTH
+
+
+@dataclass(frozen=True)
+class TlsSmtpServers:
+    """The same SMTP service behind STARTTLS and implicit TLS, with a certificate no system trusts."""
+
+    starttls: Peer
+    implicit_tls: Peer
+    certificate: Path  # trust it with SSL_CERT_FILE
