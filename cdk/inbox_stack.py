@@ -7,6 +7,7 @@ template, so this file is the one definition of both.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
@@ -39,6 +41,7 @@ from inbox.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTR
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 EMAIL_POLL_SCHEDULE = "email_poll"
+META_APP_SECRET_NAME = "inbox/meta-app"  # noqa: S105 (a name, not a secret)
 # What never goes into an asset: caches, and the local-only parts of the package.
 ASSET_EXCLUDES = ["**/__pycache__", "*.pyc", "python/inbox/local", "python/inbox/cli.py"]
 MAX_RECEIVE_COUNT = 5
@@ -113,13 +116,17 @@ class InboxStack(cdk.Stack):
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
 
+        self.meta_app_secret = self._meta_app_secret()
         common = {env_name("table_name"): self.table.table_name}
-        settings_api = self._function(SETTINGS_API, assets, common)
+        # The literal name (not the ARN-derived token), which GetSecretValue accepts as is.
+        meta = {env_name("meta_app_secret_name"): META_APP_SECRET_NAME}
+        settings_api = self._function(SETTINGS_API, assets, {**common, **meta})
         webhook = self._function(
             WEBHOOK_WHATSAPP,
             assets,
             {
                 **common,
+                **meta,
                 env_name("inbound_queue_url"): self.inbound_queue.queue_url,
                 env_name("public_url"): self.api.api_endpoint,
             },
@@ -173,6 +180,7 @@ class InboxStack(cdk.Stack):
         cdk.CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=self.user_pool_client.user_pool_client_id)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
+        cdk.CfnOutput(self, "MetaAppSecretName", value=self.meta_app_secret.secret_name)
 
     def _table(self) -> dynamodb.Table:
         table = dynamodb.Table(
@@ -395,6 +403,34 @@ class InboxStack(cdk.Stack):
                     )
                 ],
             )
+
+    def _meta_app_secret(self) -> secretsmanager.Secret:
+        """The Meta app's id and secret (the deployer pastes them from Meta's dashboard) and the
+        webhook verify token (generated here; paste it into Meta's webhook settings)."""
+        secret = secretsmanager.Secret(
+            self,
+            "MetaAppSecret",
+            secret_name=META_APP_SECRET_NAME,
+            description="Meta app: app_id and app_secret from Meta's dashboard; verify_token for its webhook",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"app_id": "", "app_secret": ""}),
+                generate_string_key="verify_token",
+                exclude_punctuation=True,
+                password_length=32,
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        NagSuppressions.add_resource_suppressions(
+            secret,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-SMG4",
+                    reason="The Meta app secret is issued and rotated in Meta's dashboard, not by a "
+                    "rotation Lambda; the deployer pastes the new value here.",
+                )
+            ],
+        )
+        return secret
 
     def _suppress_reviewed_findings(self) -> None:
         """cdk-nag findings reviewed and accepted, each with its reason."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,10 @@ from inbox.local import tokens
 from inbox.local.functions import LambdaContext
 from inbox.local.gateway import MatchedRoute, build_event
 from inbox.local.template import Route
+
+# The Meta app secret and verify token the e2e local stack is started with (as `--demo` would set).
+META_APP_SECRET = secrets.token_hex(16)
+META_VERIFY_TOKEN = secrets.token_hex(8)
 
 API_ROUTE = Route(method="ANY", path="/v1/{proxy+}", function_id="SettingsApi", jwt=True)
 
@@ -41,6 +46,40 @@ def http_event(
         host="api.test",
         source_ip="127.0.0.1",
     )
+
+
+def webhook_event(
+    method: str,
+    path: str,
+    *,
+    route_path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    path_parameters: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> dict[str, Any]:
+    """The payload-2.0 event of a provider's call to a `/webhooks` route (no JWT)."""
+    route = Route(method=method, path=route_path, function_id="Webhook", jwt=False)
+    return build_event(
+        route=MatchedRoute(route, path_parameters or {}),
+        method=method,
+        raw_path=path,
+        raw_query=query,
+        headers=[("content-type", content_type), *(headers or {}).items()],
+        body=body,
+        claims=None,
+        host="hooks.test",
+        source_ip="203.0.113.9",
+    )
+
+
+def call_webhook(event: dict[str, Any]) -> dict[str, Any]:
+    """Call the webhook_whatsapp function's handler with `event`; its raw result."""
+    from functions.webhook_whatsapp.handler import handler
+
+    result: dict[str, Any] = handler(event, lambda_context("webhook_whatsapp"))
+    return result
 
 
 def bearer(user: str, *, admin: bool = False, lifetime_seconds: int = 3600) -> dict[str, str]:

@@ -8,13 +8,17 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from builders import META_APP_SECRET, META_VERIFY_TOKEN
+
 ROOT = Path(__file__).resolve().parents[2]
+
 READY = re.compile(r"ready at (http://127\.0\.0\.1:\d+)")
 
 
@@ -23,18 +27,24 @@ def stack_url(template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     log_file = tmp_path_factory.mktemp("stack") / "stack.log"
     command = [sys.executable, "-m", "inbox.cli", "dev", "--port", "0", "--template", str(template_path)]
     with log_file.open("w") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=log, text=True
-        )
+        env = {
+            **os.environ,
+            "INBOX_META_APP_SECRET": META_APP_SECRET,
+            "INBOX_META_VERIFY_TOKEN": META_VERIFY_TOKEN,
+        }
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=_forward_lines, args=(process, lines), daemon=True).start()
         try:
             url = None
+            deadline = time.monotonic() + 90
             while url is None:
                 try:
-                    line = lines.get(timeout=90)
+                    line = lines.get(timeout=1)
                 except queue.Empty:
-                    pytest.fail(f"the local stack did not start:\n{log_file.read_text()}")
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"the local stack did not start:\n{log_file.read_text()}")
+                    continue
                 found = READY.search(line)
                 url = found.group(1) if found else None
             yield url

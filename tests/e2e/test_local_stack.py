@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 
 import httpx
+from twilio.request_validator import RequestValidator
 
-from builders import bearer
+from builders import META_APP_SECRET, META_VERIFY_TOKEN, bearer
+from inbox.local import simulate
 
 
 def unique(name: str) -> str:
@@ -78,11 +80,68 @@ def test_the_openapi_document_and_swagger_ui_are_served_without_a_token(client: 
     assert "swagger" in docs.text.lower()
 
 
-def test_webhooks_need_no_token_and_answer_not_implemented_yet(client: httpx.Client) -> None:
-    answer = client.post("/webhooks/whatsapp/meta", json={"object": "whatsapp_business_account"})
+def test_meta_webhooks_are_verified_and_accepted_without_a_token(client: httpx.Client) -> None:
+    admin = bearer("alice", admin=True)
+    phone_number_id = str(uuid.uuid4().int)[:15]
+    account = client.post(
+        "/v1/accounts",
+        headers=admin,
+        json={
+            "provider": "meta_cloud",
+            "name": unique("WhatsApp"),
+            "address": f"+3318{phone_number_id[:7]}",
+            "config": {"waba_id": "1", "phone_number_id": phone_number_id},
+            "credentials": {"access_token": "t"},
+        },
+    )
+    assert account.status_code == 201, account.text
+    payload = simulate.meta_text_payload(
+        phone_number_id=phone_number_id, waba_id="1", sender="+33612345678", name="Jean", text="Bonjour"
+    )
 
-    assert answer.status_code == 501
-    assert answer.json()["error"]["code"] == "not_implemented"
+    handshake = client.get(
+        "/webhooks/whatsapp/meta",
+        params={"hub.mode": "subscribe", "hub.verify_token": META_VERIFY_TOKEN, "hub.challenge": "42"},
+    )
+    signed = simulate.post_signed(f"{client.base_url}/webhooks/whatsapp/meta", payload, META_APP_SECRET)
+    forged = simulate.post_signed(f"{client.base_url}/webhooks/whatsapp/meta", payload, "not-the-secret")
+
+    assert (handshake.status_code, handshake.text) == (200, "42")
+    assert (signed.status_code, signed.json()) == (200, {"queued": 1})
+    assert forged.status_code == 401
+
+
+def test_twilio_webhooks_pass_the_gateway_base64_and_verify_against_the_public_url(
+    client: httpx.Client,
+) -> None:
+    token = uuid.uuid4().hex
+    account = client.post(
+        "/v1/accounts",
+        headers=bearer("alice", admin=True),
+        json={
+            "provider": "twilio",
+            "name": unique("Twilio"),
+            "address": f"+1415{str(uuid.uuid4().int)[:7]}",
+            "config": {"account_sid": "AC" + "12" * 16},
+            "credentials": {"auth_token": token},
+        },
+    ).json()
+    path = f"/webhooks/whatsapp/twilio/{account['id']}"
+    params = {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": "AC" + "12" * 16,
+        "Body": "Hi",
+        "From": "whatsapp:+14155550123",
+        "To": "whatsapp:" + account["address"],
+    }
+    signature = RequestValidator(token).compute_signature(f"{client.base_url}{path}", params)
+
+    answer = client.post(path, data=params, headers={"x-twilio-signature": signature})
+    forged = client.post(path, data=params, headers={"x-twilio-signature": "bm9wZQ=="})
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "text/xml"
+    assert forged.status_code == 403
 
 
 def test_unknown_paths_are_404(client: httpx.Client) -> None:

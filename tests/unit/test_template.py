@@ -35,3 +35,10 @@ def test_intrinsic_functions_resolve_to_local_values(value: Any, expected: Any) 
 def test_an_intrinsic_the_local_stack_cannot_reproduce_is_an_error() -> None:
     with pytest.raises(TemplateError, match="Fn::ImportValue"):
         resolve({"Fn::ImportValue": "shared-table"}, lookup)
+
+
+def test_split_and_select_take_a_part_of_an_arn() -> None:
+    secret_arn = "arn:aws:secretsmanager:us-east-1:1:secret:inbox/meta-app"
+    arn = {"Fn::Select": [6, {"Fn::Split": [":", secret_arn]}]}
+
+    assert resolve(arn, lookup) == "inbox/meta-app"

@@ -25,13 +25,45 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--admin", action="store_true", help="member of the `admins` group")
     token.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds (default 12 h)")
 
+    webhook = commands.add_parser("webhook", help="post a signed provider webhook to the local stack")
+    webhook.add_argument("provider", choices=["meta"])
+    webhook.add_argument("--url", default="http://127.0.0.1:3000", help="the local stack's URL")
+    webhook.add_argument("--from", dest="sender", default="+33612345678", help="the contact's number")
+    webhook.add_argument("--name", default="Jean Dupont", help="the contact's profile name")
+    webhook.add_argument("--text", default="Bonjour, avez-vous des plaquettes de frein ?")
+    webhook.add_argument("--phone-number-id", default=None, help="the business number (default: the demo's)")
+    webhook.add_argument("--waba-id", default=None)
+
     args = parser.parse_args(argv)
+    if args.command == "webhook":
+        return _webhook(args)
     if args.command == "token":
         from inbox.local import tokens
 
         print(tokens.mint(args.user, admin=args.admin, lifetime_seconds=args.ttl))
         return 0
     return _dev(port=args.port, demo=args.demo, template_path=args.template)
+
+
+def _webhook(args: argparse.Namespace) -> int:
+    import os
+
+    from inbox.local import demo, simulate
+
+    secret = os.environ.get("INBOX_META_APP_SECRET")
+    if not secret:
+        print("Set INBOX_META_APP_SECRET to the value `inbox dev --demo` printed.", file=sys.stderr)
+        return 2
+    payload = simulate.meta_text_payload(
+        phone_number_id=args.phone_number_id or demo.DEMO_PHONE_NUMBER_ID,
+        waba_id=args.waba_id or demo.DEMO_WABA_ID,
+        sender=args.sender,
+        name=args.name,
+        text=args.text,
+    )
+    answer = simulate.post_signed(f"{args.url}/webhooks/whatsapp/meta", payload, secret)
+    print(answer.status_code, answer.text)
+    return 0 if answer.is_success else 1
 
 
 def _dev(*, port: int, demo: bool, template_path: Path | None) -> int:

@@ -29,8 +29,12 @@ class Settings(BaseModel):
     outbound_queue_url: str | None = None
     email_poll_queue_url: str | None = None
     secrets_prefix: str = "inbox/"
+    meta_app_id: str | None = None
     meta_app_secret: str | None = None
     meta_verify_token: str | None = None
+    # Deployed, the Meta app's id, secret and verify token live in this Secrets Manager secret
+    # (JSON: app_id, app_secret, verify_token); the three variables above, when set, win.
+    meta_app_secret_name: str | None = None
     meta_graph_url: str = "https://graph.facebook.com/v21.0"
     twilio_api_url: str = "https://api.twilio.com"
     google_oauth_url: str = "https://oauth2.googleapis.com"

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from inbox.errors import Conflict, FieldProblem, Forbidden, InboxError, Invalid, NotFound, Unauthenticated
 from inbox.observability import logger
+from inbox.provider_errors import ProviderUnavailable
 
 _STATUS: dict[type[InboxError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
@@ -20,6 +21,7 @@ _STATUS: dict[type[InboxError], HTTPStatus] = {
     Invalid: HTTPStatus.UNPROCESSABLE_ENTITY,
     Unauthenticated: HTTPStatus.UNAUTHORIZED,
     Forbidden: HTTPStatus.FORBIDDEN,
+    ProviderUnavailable: HTTPStatus.BAD_GATEWAY,
 }
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from inbox.local.template import ACCOUNT_ID, REGION, Template, TemplateError, re
 
 TABLE = "AWS::DynamoDB::Table"
 QUEUE = "AWS::SQS::Queue"
+SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
 _TABLE_CREATE_KEYS = (
     "KeySchema",
     "AttributeDefinitions",
@@ -42,6 +44,7 @@ class LocalResources:
     api_url: str
     tables: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)
+    secret_arns: dict[str, str] = field(default_factory=dict)
 
     def lookup(self, logical_id: str, attribute: str | None) -> Any:
         resource_type = self.template.resources.get(logical_id, {}).get("Type")
@@ -59,6 +62,8 @@ class LocalResources:
                 "QueueUrl": url,
                 "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}",
             }[attribute]
+        if resource_type == SECRET:
+            return self.secret_arns[logical_id]
         if resource_type == "AWS::ApiGatewayV2::Api":
             return self.api_url if attribute == "ApiEndpoint" else "local"
         if resource_type == "AWS::Lambda::Function":
@@ -102,7 +107,27 @@ def create_all(template: Template, *, api_url: str) -> LocalResources:
             policy = resolve(props["RedrivePolicy"], created.lookup)
             attributes["RedrivePolicy"] = json.dumps(policy)
         created.queue_urls[logical_id] = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+
+    secretsmanager = boto3.client("secretsmanager", region_name=REGION)
+    for logical_id, resource in template.of_type(SECRET).items():
+        props = resource["Properties"]
+        created.secret_arns[logical_id] = secretsmanager.create_secret(
+            Name=props.get("Name", logical_id), SecretString=_initial_secret(props)
+        )["ARN"]
     return created
+
+
+def _initial_secret(props: dict[str, Any]) -> str:
+    """What Secrets Manager would store at creation: the literal string, or the template with a
+    generated value under its key."""
+    if "SecretString" in props:
+        return str(props["SecretString"])
+    generate = props.get("GenerateSecretString", {})
+    value = json.loads(generate.get("SecretStringTemplate", "{}"))
+    key = generate.get("GenerateStringKey")
+    if key:
+        value[key] = secrets.token_hex(max(8, int(generate.get("PasswordLength", 32)) // 2))
+    return json.dumps(value) if value or key else secrets.token_hex(16)
 
 
 def _attribute(value: Any) -> str:

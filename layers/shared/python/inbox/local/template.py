@@ -195,6 +195,9 @@ def resolve(value: Any, lookup: Lookup) -> Any:
     if name == "Fn::Select":
         index, items = argument
         return resolve(items, lookup)[int(index)]
+    if name == "Fn::Split":
+        separator, text = argument
+        return str(resolve(text, lookup)).split(separator)
     if name == "Fn::Sub":
         text, variables = (argument, {}) if isinstance(argument, str) else argument
         return _substitute(text, {k: resolve(v, lookup) for k, v in variables.items()}, lookup)

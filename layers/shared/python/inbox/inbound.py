@@ -1,0 +1,189 @@
+"""What the channels put on the inbound queue for the router: one normalized model for every
+provider (Meta, Twilio, and email later), so the router never looks at a provider's payload.
+
+Three kinds of events travel the queue:
+- `message`: a contact wrote to one of our accounts;
+- `status`: a provider reports on a message we sent (sent, delivered, read, failed);
+- `template_status`: Meta reviewed a message template (approved, rejected ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from inbox.accounts import Channel, Provider
+
+
+class MessageType(StrEnum):
+    TEXT = "text"
+    IMAGE = "image"
+    DOCUMENT = "document"
+    AUDIO = "audio"
+    VIDEO = "video"
+    STICKER = "sticker"
+    LOCATION = "location"
+    CONTACTS = "contacts"
+    INTERACTIVE = "interactive"  # a reply to our buttons or list
+    BUTTON = "button"  # a template quick-reply button
+    REACTION = "reaction"
+    EMAIL = "email"
+    UNSUPPORTED = "unsupported"  # the provider could not deliver it to us (e.g. a poll)
+    UNKNOWN = "unknown"  # a type this version does not know: kept raw, never dropped
+
+
+class Contact(BaseModel):
+    """Who wrote: an E.164 number (WhatsApp) or an email address, with the name they go by."""
+
+    address: str
+    name: str | None = None
+    provider_id: str | None = None  # Meta's wa_id, Twilio's WaId
+    # Meta's business-scoped user id (BSUID, "US.1349…") and WhatsApp username (2026 onwards): a user
+    # with a username may hide their number, and the BSUID is then the only stable key.
+    user_id: str | None = None
+    username: str | None = None
+
+
+class Media(BaseModel):
+    """An attachment; Meta gives a media id to download, Twilio a URL."""
+
+    provider_media_id: str | None = None
+    url: str | None = None
+    mime_type: str | None = None
+    sha256: str | None = None
+    caption: str | None = None
+    filename: str | None = None
+    voice: bool | None = None
+
+
+class Location(BaseModel):
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+
+
+class Reply(BaseModel):
+    """The button or list row a contact chose (`interactive`), or a template button (`button`)."""
+
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None  # a list row's description
+
+
+class Reaction(BaseModel):
+    message_id: str
+    emoji: str | None = None  # None: the reaction was removed
+
+
+class InboundMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["message"] = "message"
+    account_id: str
+    channel: Channel
+    provider: Provider
+    provider_message_id: str = Field(description="the router's durable dedupe key, with account_id")
+    contact: Contact
+    sent_at: datetime = Field(description="when the contact sent it, by the provider's clock")
+    received_at: datetime = Field(description="when our webhook or poller received it")
+    type: MessageType
+    text: str | None = None
+    media: list[Media] = Field(default_factory=list)
+    location: Location | None = None
+    reply: Reply | None = None
+    reaction: Reaction | None = None
+    contacts: list[dict[str, Any]] = Field(default_factory=list)
+    reply_to_provider_id: str | None = None  # the message this one answers (WhatsApp context)
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    raw: dict[str, Any] = Field(default_factory=dict, description="the provider's own object")
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+# A status never moves backwards: a later event of lower rank is ignored (read implies delivered).
+STATUS_RANK = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.READ: 3,
+    DeliveryStatus.FAILED: 4,
+}
+
+
+class ProviderError(BaseModel):
+    code: str
+    title: str | None = None
+    message: str | None = None
+
+
+class StatusEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["status"] = "status"
+    account_id: str
+    provider: Provider
+    provider_message_id: str
+    status: DeliveryStatus
+    occurred_at: datetime
+    recipient: str | None = None
+    error: ProviderError | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class TemplateStatusEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["template_status"] = "template_status"
+    provider: Provider
+    waba_id: str
+    provider_template_id: str
+    name: str | None = None
+    language: str | None = None
+    event: str  # APPROVED, REJECTED, PENDING, PAUSED, DISABLED ...
+    reason: str | None = None
+    occurred_at: datetime
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+InboundEvent = Annotated[InboundMessage | StatusEvent | TemplateStatusEvent, Field(discriminator="kind")]
+
+
+class QueuedEvent(BaseModel):
+    """The body of an inbound-queue message."""
+
+    event: InboundEvent
+
+
+def group_id(event: InboundMessage | StatusEvent | TemplateStatusEvent) -> str:
+    """The FIFO group: one contact's events on one account are routed in order, one at a time."""
+    if isinstance(event, InboundMessage):
+        return _short(f"{event.account_id}|{event.contact.address}")
+    if isinstance(event, StatusEvent):
+        return _short(f"{event.account_id}|{event.recipient or event.provider_message_id}")
+    return _short(f"templates|{event.waba_id}")
+
+
+def deduplication_id(event: InboundMessage | StatusEvent | TemplateStatusEvent) -> str:
+    """Same provider event, same id: SQS drops repeats within its 5-minute window (the router keeps
+    a durable record for later repeats)."""
+    if isinstance(event, InboundMessage):
+        return _short(f"message|{event.account_id}|{event.provider_message_id}")
+    if isinstance(event, StatusEvent):
+        return _short(f"status|{event.account_id}|{event.provider_message_id}|{event.status}")
+    return _short(f"template|{event.provider_template_id}|{event.event}|{event.occurred_at.isoformat()}")
+
+
+def _short(value: str) -> str:
+    # SQS limits group and deduplication ids to 128 characters of a restricted alphabet.
+    return hashlib.sha256(value.encode()).hexdigest()

@@ -1,0 +1,10 @@
+"""WhatsApp: what Meta's Cloud API and Twilio post to our webhooks, turned into the normalized
+events of `inbox.inbound` (`meta_payload`, `twilio_payload`), and the webhooks themselves."""
+
+from __future__ import annotations
+
+
+class MalformedPayload(ValueError):
+    """The request is not a WhatsApp webhook at all (wrong `object`, `entry` not a list, a change
+    without a value, a Twilio request without MessageSid or From). Odd *messages* never raise: they
+    are kept, as `MessageType.UNKNOWN` when their type is unknown."""
