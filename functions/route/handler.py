@@ -1,18 +1,30 @@
-"""The router (built by the router issue): consumes the inbound FIFO queue.
+"""The router: consumes the inbound FIFO queue, in order per contact, one event at a time.
 
-Not implemented yet: every message is reported failed, so it stays queued (then reaches the
-dead-letter queue, where it can be redriven) instead of being lost.
+A failing event fails the rest of its contact's events in the batch (they are retried in order);
+other contacts' events go on. Poison events reach the dead-letter queue after the queue's
+`maxReceiveCount`.
 """
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inbox.observability import logger
+from inbox.observability import logger, tracer
+from inbox.routing import route_event
+
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+
+
+def record_handler(record: SQSRecord) -> None:
+    route_event(record.body)
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    records = event.get("Records", [])
-    logger.warning("The router is not implemented yet", extra={"records": len(records)})
-    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,83 @@
+"""The route function on the inbound queue: template reviews recorded once, other events kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from builders import lambda_context
+from inbox.accounts import Channel, Provider
+from inbox.inbound import Contact, InboundMessage, MessageType, QueuedEvent, TemplateStatusEvent, group_id
+from inbox.store.template_reviews import TemplateReviewStore
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def sqs_record(event: InboundMessage | TemplateStatusEvent, message_id: str) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "receiptHandle": "r",
+        "body": QueuedEvent(event=event).model_dump_json(),
+        "attributes": {
+            "MessageGroupId": group_id(event),
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "0",
+            "SenderId": "x",
+            "ApproximateFirstReceiveTimestamp": "0",
+        },
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:inbound.fifo",
+        "awsRegion": "us-east-1",
+    }
+
+
+def review(event: str = "APPROVED") -> TemplateStatusEvent:
+    return TemplateStatusEvent(
+        provider=Provider.META_CLOUD,
+        waba_id="1",
+        provider_template_id="987",
+        name="order",
+        language="fr",
+        event=event,
+        occurred_at=datetime(2026, 11, 25, tzinfo=UTC),
+    )
+
+
+def message() -> InboundMessage:
+    now = datetime.now(UTC)
+    return InboundMessage(
+        account_id="acc_1",
+        channel=Channel.WHATSAPP,
+        provider=Provider.META_CLOUD,
+        provider_message_id="wamid.1",
+        contact=Contact(address="+33612345678"),
+        sent_at=now,
+        received_at=now,
+        type=MessageType.TEXT,
+        text="hi",
+    )
+
+
+def route(*records: dict[str, Any]) -> dict[str, Any]:
+    from functions.route.handler import handler
+
+    return dict(handler({"Records": list(records)}, lambda_context("route")))
+
+
+def test_a_template_review_is_recorded_once_however_often_it_is_delivered() -> None:
+    first = route(sqs_record(review(), "m1"))
+    again = route(sqs_record(review(), "m2"))
+
+    assert first == again == {"batchItemFailures": []}
+    assert [r.event for r in TemplateReviewStore().reviews("987")] == ["APPROVED"]
+
+
+def test_messages_stay_on_the_queue_until_the_router_routes_them_without_blocking_reviews() -> None:
+    answer = route(sqs_record(message(), "m1"), sqs_record(review("REJECTED"), "m2"))
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert [r.event for r in TemplateReviewStore().reviews("987")] == ["REJECTED"]
