@@ -11,8 +11,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -57,6 +55,9 @@ class AccountStatus(StrEnum):
 
 
 def _email(value: str) -> str:
+    # Imported when first used: the webhook and the router read accounts but never validate them.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
@@ -64,6 +65,8 @@ def _email(value: str) -> str:
 
 
 def _e164(value: str) -> str:
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as error:
