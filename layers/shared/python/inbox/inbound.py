@@ -121,6 +121,14 @@ STATUS_RANK = {
 }
 
 
+def advance(current: DeliveryStatus | None, reported: DeliveryStatus) -> DeliveryStatus:
+    """The status a sent message has once a provider reports `reported`: reports arrive out of
+    order, so a status never moves backwards (a late `delivered` after `read` changes nothing)."""
+    if current is None or STATUS_RANK[reported] > STATUS_RANK[current]:
+        return reported
+    return current
+
+
 class ProviderError(BaseModel):
     code: str
     title: str | None = None
