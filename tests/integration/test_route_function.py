@@ -76,8 +76,17 @@ def test_a_template_review_is_recorded_once_however_often_it_is_delivered() -> N
     assert [r.event for r in TemplateReviewStore().reviews("987")] == ["APPROVED"]
 
 
-def test_messages_stay_on_the_queue_until_the_router_routes_them_without_blocking_reviews() -> None:
+def test_a_message_for_a_deleted_account_is_acknowledged_and_reviews_go_on() -> None:
     answer = route(sqs_record(message(), "m1"), sqs_record(review("REJECTED"), "m2"))
 
-    assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert answer == {"batchItemFailures": []}
     assert [r.event for r in TemplateReviewStore().reviews("987")] == ["REJECTED"]
+
+
+def test_a_malformed_body_fails_only_its_record() -> None:
+    poison = {**sqs_record(message(), "m1"), "body": "{not json"}
+
+    answer = route(poison, sqs_record(review(), "m2"))
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert [r.event for r in TemplateReviewStore().reviews("987")] == ["APPROVED"]

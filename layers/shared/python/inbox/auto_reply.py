@@ -1,15 +1,25 @@
-"""Auto-reply settings of an account: which triggers answer incoming messages, and with what.
+"""Auto-reply of an account: what an admin configured, and whether a given message gets one.
 
-The decision itself (which trigger fires for a message, loop protection, cooldown) belongs to the
-router; this module says what an admin configured.
+`AutoReplySettings` says which triggers answer incoming messages, and with what. The decision for
+one message is `decide_auto_reply`, a pure function (the router passes the clock, the contact's
+history and the account's state in); `automatic_message_reason` is its RFC 3834 loop protection,
+usable on its own by the email channel.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta
+from email.utils import parseaddr
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+
+from inbox.accounts import AccountStatus
+from inbox.business_hours import BusinessHours
+from inbox.rendering import render
 
 
 class Trigger(StrEnum):
@@ -50,3 +60,183 @@ class AutoReplySettings(BaseModel):
         if info.data.get("enabled") and not rules:
             raise ValueError("an enabled auto-reply needs at least one rule")
         return rules
+
+
+# A message this old when it reaches the router was held back (a provider retrying after an
+# outage): answering "we are closed" hours later would be wrong, so it gets no auto-reply.
+MAX_MESSAGE_AGE = timedelta(hours=3)
+
+_NO_REPLY = re.compile(r"(^|-)(no-?reply|do-?not-?reply|dont-?reply)(-|$)")
+_SUPPRESSING = {"all": "All", "oof": "OOF", "autoreply": "AutoReply"}
+_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
+
+
+def _header_name(name: str) -> str:
+    return "-".join(part.capitalize() for part in name.split("-"))
+
+
+def _address_kind(address: str) -> str | None:
+    """What makes `address` an address not to answer (`mailer-daemon`, `no-reply` …), or None."""
+    mailbox = parseaddr(address)[1] or address
+    local = mailbox.rsplit("@", 1)[0].strip().strip('"').lower()
+    local = local.split("+", 1)[0]  # subaddress: noreply+bounces@ is still noreply
+    if local in ("mailer-daemon", "postmaster"):
+        return local
+    if local.startswith("owner-") and len(local) > len("owner-"):
+        return "a list owner (owner-*)"
+    if local.endswith("-request") and len(local) > len("-request"):
+        return "a list request address (*-request)"
+    if _NO_REPLY.search("-".join(re.split(r"[-_.]", local))):
+        return "a no-reply address"
+    return None
+
+
+def automatic_message_reason(
+    headers: Mapping[str, str], sender: str | None, *, own_domains: Collection[str] = ()
+) -> str | None:
+    """Why this message must get no automatic reply (RFC 3834 and PROTOCOLS.md), or None.
+
+    `headers` are the message's headers by name (any case); WhatsApp passes `{}`. `sender` is the
+    sender's address (`a@b` or `Name <a@b>`; a phone number never matches). `own_domains` are the
+    domains of the Message-IDs we generate. The reason is short and human-readable, for the
+    routing record, e.g. "Auto-Submitted: auto-replied", "List-Id present", "our own message".
+    """
+    by_name: dict[str, list[tuple[str, str]]] = {}
+    for name, value in headers.items():
+        by_name.setdefault(name.strip().lower(), []).append((name.strip(), value or ""))
+
+    def values(name: str) -> list[str]:
+        return [value for _, value in by_name.get(name, [])]
+
+    for value in values("auto-submitted"):
+        keyword = value.split(";", 1)[0].strip().lower()
+        if keyword != "no":
+            return f"Auto-Submitted: {keyword}" if keyword else "Auto-Submitted present"
+    return_paths = values("return-path")
+    for value in return_paths:
+        # The null reverse-path: bounces and other automatic mail, where a reply could only bounce.
+        if re.fullmatch(r"(<\s*>)?", value.strip()):
+            return "empty return path"
+    if sender and (kind := _address_kind(sender)):
+        return f"sender is {kind}"
+    # Replies go to the Return-Path: an automatic one there is as bad as an automatic sender.
+    for value in return_paths:
+        if kind := _address_kind(value.strip().strip("<>")):
+            return f"return path is {kind}"
+    for key, entries in by_name.items():
+        if key.startswith("list-"):
+            return f"{_header_name(entries[0][0])} present"
+    for value in values("precedence"):
+        if value.strip().lower() in _BULK_PRECEDENCE:
+            return f"Precedence: {value.strip().lower()}"
+    for value in values("x-auto-response-suppress"):
+        for token in re.split(r"[\s,;]+", value.strip().lower()):
+            if token in _SUPPRESSING:
+                return f"X-Auto-Response-Suppress: {_SUPPRESSING[token]}"
+    domains = {d.strip().rstrip(".").lower() for d in own_domains if d.strip()}
+    for value in values("message-id"):
+        _, at, domain = value.strip().strip("<>").rpartition("@")
+        if at and domain.strip().rstrip(".").lower() in domains:
+            return "our own message"
+    return None
+
+
+class AutoReplyReason(StrEnum):
+    SENT = "sent"
+    DISABLED = "disabled"
+    NO_RULES = "no_rules"
+    ACCOUNT_PAUSED = "account_paused"
+    ACCOUNT_ERROR = "account_error"
+    STALE_MESSAGE = "stale_message"
+    AUTOMATIC_MESSAGE = "automatic_message"
+    COOLDOWN = "cooldown"
+    NO_TRIGGER_MATCHED = "no_trigger_matched"
+    MISSING_VARIABLES = "missing_variables"
+
+
+class AutoReplyDecision(BaseModel):
+    """Whether to send an auto-reply, with which trigger and text; otherwise why not.
+
+    `trigger` is the rule that fired (also set for `missing_variables`: the rule whose message could
+    not be filled); `text` only when `send`. `detail` explains `automatic_message` (the RFC 3834
+    reason), `missing_variables` (the names, comma-separated) and `stale_message` / `cooldown`.
+    """
+
+    send: bool
+    trigger: Trigger | None = None
+    text: str | None = None
+    reason: AutoReplyReason
+    detail: str | None = None
+
+
+def _trigger_holds(trigger: Trigger, *, hours: BusinessHours, sent_at: datetime, first_contact: bool) -> bool:
+    if trigger is Trigger.OUTSIDE_BUSINESS_HOURS:
+        return not hours.is_open(sent_at)
+    if trigger is Trigger.FIRST_CONTACT:
+        return first_contact
+    return True
+
+
+def decide_auto_reply(
+    settings: AutoReplySettings,
+    *,
+    account_status: AccountStatus,
+    hours: BusinessHours,
+    sent_at: datetime,
+    now: datetime,
+    first_contact: bool,
+    last_auto_reply_at: datetime | None,
+    headers: Mapping[str, str],
+    sender: str | None,
+    context: Mapping[str, str | None],
+    own_domains: Collection[str] = (),
+) -> AutoReplyDecision:
+    """The auto-reply for one incoming message: at most one, or the first reason there is none.
+
+    Checked in this order: disabled (or enabled with no rules) → account paused or in error (it
+    cannot send) → stale (`now - sent_at` over `MAX_MESSAGE_AGE`; exactly at it is still answered)
+    → automatic message (`automatic_message_reason`) → cooldown (the contact's last auto-reply
+    less than `cooldown_minutes` before `now`; exactly that long ago is answered again; 0: no
+    cooldown) → the rules in the account's order, the first whose trigger holds wins:
+    `outside_business_hours` when the hours are closed at `sent_at` (when the contact wrote, not
+    when we process it), `first_contact` when `first_contact`, `always` always.
+
+    The winning rule's message is rendered with `context`. If a variable cannot be filled, no
+    auto-reply is sent (reason `missing_variables`), and no later rule is tried: the admin chose
+    that message for this situation, and it is broken; sending another rule's message instead (an
+    "always" text to someone writing at night) would surprise both the admin and the contact.
+    All datetimes are timezone-aware.
+    """
+
+    def no(
+        reason: AutoReplyReason, detail: str | None = None, trigger: Trigger | None = None
+    ) -> AutoReplyDecision:
+        return AutoReplyDecision(send=False, reason=reason, detail=detail, trigger=trigger)
+
+    if not settings.enabled:
+        return no(AutoReplyReason.DISABLED)
+    if not settings.rules:
+        return no(AutoReplyReason.NO_RULES)
+    if account_status is AccountStatus.PAUSED:
+        return no(AutoReplyReason.ACCOUNT_PAUSED)
+    if account_status is AccountStatus.ERROR:
+        return no(AutoReplyReason.ACCOUNT_ERROR)
+    age = now - sent_at
+    if age > MAX_MESSAGE_AGE:
+        return no(AutoReplyReason.STALE_MESSAGE, f"sent {age} before it was routed")
+    if automatic := automatic_message_reason(headers, sender, own_domains=own_domains):
+        return no(AutoReplyReason.AUTOMATIC_MESSAGE, automatic)
+    cooldown = timedelta(minutes=settings.cooldown_minutes)
+    # A last reply in the future (clock skew between routers) counts as within the cooldown.
+    if cooldown and last_auto_reply_at is not None and now - last_auto_reply_at < cooldown:
+        return no(AutoReplyReason.COOLDOWN, f"last auto-reply at {last_auto_reply_at.isoformat()}")
+    for rule in settings.rules:
+        if not _trigger_holds(rule.trigger, hours=hours, sent_at=sent_at, first_contact=first_contact):
+            continue
+        rendered = render(rule.message, context)
+        if rendered.missing:
+            return no(AutoReplyReason.MISSING_VARIABLES, ", ".join(rendered.missing), rule.trigger)
+        return AutoReplyDecision(
+            send=True, trigger=rule.trigger, text=rendered.text, reason=AutoReplyReason.SENT
+        )
+    return no(AutoReplyReason.NO_TRIGGER_MATCHED)

@@ -1,22 +1,46 @@
-"""What the router does with each event of the inbound queue.
-
-Template reviews are recorded now; conversations (messages and delivery statuses) arrive with the
-router issue: until then those events fail, stay on the queue and reach its dead-letter queue,
-from which they can be redriven, so none is lost.
-"""
+"""What the router does with each event of the inbound queue, and the per-container caches it
+reads through (an account's settings and the team change rarely: read once a minute at most)."""
 
 from __future__ import annotations
 
-from inbox.inbound import QueuedEvent, TemplateStatusEvent
+from collections.abc import Mapping
+
+from inbox.cache import TtlCache
+from inbox.directory import User
+from inbox.errors import NotFound
+from inbox.inbound import InboundMessage, QueuedEvent, StatusEvent, TemplateStatusEvent
 from inbox.observability import logger
+from inbox.router import Collaborators, Router
+from inbox.store.account_settings import AccountSettingsStore, AccountSnapshot
 from inbox.store.template_reviews import TemplateReviewStore
+from inbox.store.users import UserStore
+
+SETTINGS_CACHE_SECONDS = 60
+
+_snapshots: TtlCache[str, AccountSnapshot] = TtlCache(SETTINGS_CACHE_SECONDS)
+_team: TtlCache[str, Mapping[str, User]] = TtlCache(SETTINGS_CACHE_SECONDS)
 
 
-class NotRoutedYet(Exception):
-    """An event this version cannot route yet; it is left on the queue."""
+def snapshot_of(account_id: str) -> AccountSnapshot:
+    return _snapshots.get(account_id, lambda key: AccountSettingsStore().snapshot(key))
 
 
-def route_event(body: str, *, reviews: TemplateReviewStore | None = None) -> None:
+def team() -> Mapping[str, User]:
+    return _team.get("team", lambda _: UserStore().everyone())
+
+
+def clear_caches() -> None:
+    _snapshots.clear()
+    _team.clear()
+
+
+def default_router() -> Router:
+    return Router(Collaborators(snapshot_of=snapshot_of, users=team))
+
+
+def route_event(
+    body: str, *, router: Router | None = None, reviews: TemplateReviewStore | None = None
+) -> None:
     """Apply one inbound-queue message (its JSON body); raises to leave it on the queue."""
     event = QueuedEvent.model_validate_json(body).event
     if isinstance(event, TemplateStatusEvent):
@@ -25,5 +49,13 @@ def route_event(body: str, *, reviews: TemplateReviewStore | None = None) -> Non
             "Template review recorded" if recorded else "Template review already recorded",
             extra={"template_id": event.provider_template_id, "review": event.event},
         )
-        return
-    raise NotRoutedYet(f"{event.kind} events are routed by the router issue")
+    elif isinstance(event, InboundMessage):
+        try:
+            (router or default_router()).route_message(event)
+        except NotFound:
+            # The account was deleted after the webhook queued this: nothing to route it into.
+            logger.warning(
+                "Message for an account that no longer exists", extra={"account_id": event.account_id}
+            )
+    elif isinstance(event, StatusEvent):
+        (router or default_router()).route_status(event)

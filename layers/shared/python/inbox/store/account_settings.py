@@ -69,14 +69,43 @@ class AccountSettingsStore:
         ).get("Item")
         return default(kind) if item is None else items.from_item(kind, item)
 
+    def authorized_accounts(self, user_id: str) -> list[str]:
+        """The accounts a user is authorized for: the index `USER_ACCOUNTS#<user>` proposes them,
+        each account's own list confirms (the index is written after the list, so it may lag)."""
+        found = self.table.query(
+            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"USER_ACCOUNTS#{user_id}"}
+        )["Items"]
+        proposed = [item["sk"].removeprefix("ACCOUNT#") for item in found]
+        return [a for a in proposed if self._authorizes(a, user_id)]
+
+    def authorizes(self, account_id: str, user_id: str) -> bool:
+        """Whether the user is on the account's authorized list (the account must be live)."""
+        return self._authorizes(account_id, user_id)
+
+    def _authorizes(self, account_id: str, user_id: str) -> bool:
+        try:
+            return user_id in self.read(account_id, AuthorizedUsers).user_ids
+        except NotFound:
+            return False
+
     def write(self, account_id: str, value: S) -> S:
         key = items.key(f"ACCOUNT#{account_id}", SORT_KEY[type(value)])
+        before = self.read(account_id, AuthorizedUsers) if isinstance(value, AuthorizedUsers) else None
         items.transact(
             self.table,
             [items.check(account_key(account_id), items.LIVE), items.put(items.to_item(value, **key))],
             on_conflict=lambda _: _no_account(account_id),
         )
+        if isinstance(value, AuthorizedUsers) and before is not None:
+            self._index_users(account_id, before.user_ids, value.user_ids)
         return value
+
+    def _index_users(self, account_id: str, before: list[str], after: list[str]) -> None:
+        with self.table.batch_writer() as batch:
+            for user_id in set(before) - set(after):
+                batch.delete_item(Key=items.key(f"USER_ACCOUNTS#{user_id}", f"ACCOUNT#{account_id}"))
+            for user_id in set(after) - set(before):
+                batch.put_item(Item=items.key(f"USER_ACCOUNTS#{user_id}", f"ACCOUNT#{account_id}"))
 
     def snapshot(self, account_id: str) -> AccountSnapshot:
         """The account and all its settings, in one query of its partition."""

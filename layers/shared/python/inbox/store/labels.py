@@ -50,6 +50,10 @@ class LabelStore:
         """The label; a deleted one only when `include_deleted` (for conversations' history)."""
         return self._labels.get(label_id, include_deleted=include_deleted)
 
+    def id_by_name(self, name: str) -> str | None:
+        """The id of the live label with this name (any case), through its name claim."""
+        return self._labels.owner(items.key(PARTITION, f"NAME#{name_key(name)}"))
+
     def page(self, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Label]:
         return self._labels.page(cursor=cursor, limit=limit)
 

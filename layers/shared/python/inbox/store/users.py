@@ -74,6 +74,17 @@ class UserStore:
     def delete(self, user_id: str) -> None:
         self._users.delete(user_id)
 
+    def everyone(self) -> dict[str, User]:
+        """Every current user by id (the team is small: a few pages at most)."""
+        found: dict[str, User] = {}
+        cursor = None
+        while True:
+            page = self.page(cursor=cursor, limit=200)
+            found.update({user.id: user for user in page.items})
+            if page.next_cursor is None:
+                return found
+            cursor = page.next_cursor
+
     def missing(self, user_ids: Iterable[str]) -> list[str]:
         """Which of `user_ids` are not (or no longer) in the directory, in the order given."""
         wanted = list(dict.fromkeys(user_ids))

@@ -1,0 +1,97 @@
+"""`/v1/conversations`: what agents read. A caller sees the conversations of the accounts it is
+authorized for (admins: all); any other conversation is a 404, exactly as if it did not exist."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from inbox.access import Caller
+from inbox.api.auth import Authenticated
+from inbox.api.errors import responses
+from inbox.conversations import Conversation, ConversationStatus, ConversationSummary, Message
+from inbox.errors import NotFound
+from inbox.store.account_settings import AccountSettingsStore
+from inbox.store.conversations import ConversationStore
+from inbox.store.labels import LabelStore
+from inbox.store.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+
+router = Router()
+TAG = ["Conversations"]
+
+
+@router.get("/conversations", tags=TAG, responses=responses())
+def list_conversations(
+    caller: Authenticated,
+    account_id: Annotated[str | None, Query()] = None,
+    label: Annotated[str | None, Query(description="a label id or name")] = None,
+    status: Annotated[ConversationStatus | None, Query()] = None,
+    assignee_id: Annotated[str | None, Query()] = None,
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> Page[ConversationSummary]:
+    visible = None if caller.is_admin else AccountSettingsStore().authorized_accounts(caller.user_id)
+    filters: list[tuple[str, str, Any]] = []
+    if label is not None:
+        filters.append(("label_ids", "contains", _label_id(label)))
+    prefix = f"{status}#" if status else ""
+    store = ConversationStore()
+    if account_id is not None:
+        if visible is not None and account_id not in visible:
+            raise NotFound(f"No account with id {account_id!r}.", code="account_not_found")
+        if assignee_id is not None:
+            filters.append(("assignee_id", "=", assignee_id))
+        return store.page(
+            index="gsi1",
+            partition=f"ACCOUNT_CONVS#{account_id}",
+            prefix=prefix,
+            cursor=cursor,
+            limit=limit,
+            filters=filters,
+        )
+    if visible is not None:
+        filters.append(("account_id", "in", visible))
+    if assignee_id is not None:
+        return store.page(
+            index="gsi2",
+            partition=f"ASSIGNEE_CONVS#{assignee_id}",
+            prefix=prefix,
+            cursor=cursor,
+            limit=limit,
+            filters=filters,
+        )
+    if status is not None:
+        filters.append(("status", "=", status.value))
+    return store.page(index="gsi3", partition="CONVS", cursor=cursor, limit=limit, filters=filters)
+
+
+@router.get("/conversations/<conversation_id>", tags=TAG, responses=responses())
+def get_conversation(caller: Authenticated, conversation_id: str) -> Conversation:
+    return _visible(caller, conversation_id)
+
+
+@router.get("/conversations/<conversation_id>/messages", tags=TAG, responses=responses())
+def list_messages(
+    caller: Authenticated,
+    conversation_id: str,
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> Page[Message]:
+    _visible(caller, conversation_id)
+    return ConversationStore().messages(conversation_id, cursor=cursor, limit=limit)
+
+
+def _visible(caller: Caller, conversation_id: str) -> Conversation:
+    conversation = ConversationStore().get(conversation_id)
+    if not caller.is_admin and not AccountSettingsStore().authorizes(conversation.account_id, caller.user_id):
+        raise NotFound(f"No conversation with id {conversation_id!r}.", code="conversation_not_found")
+    return conversation
+
+
+def _label_id(label: str) -> str:
+    """A label given by name is looked up through its name claim (no scan)."""
+    if label.startswith("lbl_"):
+        return label
+    return LabelStore().id_by_name(label) or label

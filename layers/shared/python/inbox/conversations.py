@@ -1,0 +1,143 @@
+"""Conversations and their messages: what agents read and answer.
+
+A WhatsApp conversation is the contact's open conversation on one account; the contact's state
+(`ContactState`) points at it, so finding it is one read (email threading by Message-ID will
+point at conversations the same way). Every routing decision is kept on the conversation
+(`RoutingRecord`), so "why is this mine?" and "why did they get that reply?" have answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from inbox.accounts import Channel
+from inbox.assignment import AssignmentDecision
+from inbox.auto_reply import AutoReplyDecision
+from inbox.inbound import DeliveryStatus, Media, MessageType, ProviderError
+
+# The customer-service window: after a contact's last message, anything may be sent for 24 hours.
+SERVICE_WINDOW = timedelta(hours=24)
+
+
+class ConversationStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ContactRef(BaseModel):
+    address: str
+    name: str | None = None
+
+
+class LabelRef(BaseModel):
+    id: str
+    name: str
+    color: str
+
+
+class AutoReplyRecord(BaseModel):
+    """The auto-reply decision taken for one inbound message."""
+
+    inbound_message_id: str
+    decided_at: datetime
+    decision: AutoReplyDecision
+    reply_message_id: str | None = None
+
+
+class RoutingRecord(BaseModel):
+    """Why the conversation is where it is: the assignment (decided once, when it opened) and the
+    auto-reply decision for its latest inbound message (each message keeps its own too)."""
+
+    assignment: AssignmentDecision | None = None
+    assigned_at: datetime | None = None
+    auto_reply: AutoReplyRecord | None = None
+
+
+class Conversation(BaseModel):
+    id: str
+    account_id: str
+    channel: Channel
+    contact: ContactRef
+    customer_id: str | None = None
+    status: ConversationStatus = ConversationStatus.OPEN
+    assignee_id: str | None = None
+    labels: list[LabelRef] = Field(default_factory=list)
+    last_message_at: datetime
+    last_inbound_at: datetime | None = None
+    window_expires_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    routing: RoutingRecord = Field(default_factory=RoutingRecord)
+
+
+class ConversationSummary(BaseModel):
+    """A conversation as lists show it (CONTRACT.md); the routing record is in the detail only."""
+
+    id: str
+    account_id: str
+    channel: Channel
+    contact: ContactRef
+    customer_id: str | None = None
+    status: ConversationStatus
+    assignee_id: str | None = None
+    labels: list[LabelRef] = Field(default_factory=list)
+    last_message_at: datetime
+    window_expires_at: datetime | None = None
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class MessageStatus(StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+AUTO_REPLY = "auto_reply"  # `sent_by` of automatic messages
+
+
+class Message(BaseModel):
+    id: str
+    conversation_id: str
+    account_id: str
+    direction: Direction
+    type: MessageType = MessageType.TEXT
+    text: str | None = None
+    html: str | None = None
+    media: list[Media] = Field(default_factory=list)
+    sent_by: str | None = None  # "auto_reply", a user id, or None (the contact)
+    status: MessageStatus
+    error: ProviderError | None = None
+    provider_message_id: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+    raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+
+class ContactState(BaseModel):
+    """What the router knows of one contact on one account, in one read."""
+
+    account_id: str
+    address: str
+    first_seen_at: datetime
+    open_conversation_id: str | None = None
+    customer_id: str | None = None
+    customer_name: str | None = None
+    company_name: str | None = None
+    last_assignee_id: str | None = None
+    last_assigned_at: datetime | None = None
+    last_auto_reply_at: datetime | None = None
+
+
+def delivery_to_message_status(status: DeliveryStatus) -> MessageStatus:
+    return MessageStatus(status.value)

@@ -1,0 +1,38 @@
+"""The outbound queue: messages to deliver (auto-replies now, agents' replies later).
+
+A request names the stored message; the sender claims it (`queued` → `sending`) before calling
+the provider, so a redelivered request never sends twice.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from pydantic import BaseModel
+
+from inbox.settings import settings
+
+
+class OutboundRequest(BaseModel):
+    account_id: str
+    conversation_id: str
+    message_pk: str
+    message_sk: str
+    to: str  # the contact's address (E.164 on WhatsApp)
+
+
+@lru_cache(maxsize=4)
+def _client(endpoint_url: str | None) -> Any:
+    return boto3.client("sqs")
+
+
+class OutboundQueue:
+    def __init__(self, client: Any | None = None, url: str | None = None) -> None:
+        self.client = client if client is not None else _client(os.environ.get("AWS_ENDPOINT_URL"))
+        self.url = url or settings().require("outbound_queue_url")
+
+    def send(self, request: OutboundRequest) -> None:
+        self.client.send_message(QueueUrl=self.url, MessageBody=request.model_dump_json())

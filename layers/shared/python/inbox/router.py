@@ -1,0 +1,413 @@
+"""The router: each inbound event's effects, each exactly once.
+
+For a message: find (or open) the contact's conversation, link the customer, decide the
+assignment (new conversations only) and the auto-reply, then commit everything in ONE DynamoDB
+transaction whose first write is the durable dedupe record of (account, provider message id):
+a redelivered or replayed message fails that condition and has no second effect. An auto-reply
+is committed as a `queued` message and then handed to the outbound queue; the dedupe record
+remembers it, so a retry after a crash between the two hands it over again (the sender claims a
+message before sending, so it is never sent twice).
+
+For a delivery status: advance the sent message's status, never backwards.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from inbox.accounts import Channel
+from inbox.assignment import AssignmentDecision, Candidate, RuleType, decide_assignment
+from inbox.auto_reply import decide_auto_reply
+from inbox.conversations import (
+    AUTO_REPLY,
+    SERVICE_WINDOW,
+    AutoReplyRecord,
+    ContactRef,
+    ContactState,
+    Conversation,
+    Direction,
+    Message,
+    MessageStatus,
+    RoutingRecord,
+)
+from inbox.directory import Customer, User
+from inbox.ids import new_id
+from inbox.inbound import STATUS_RANK, InboundMessage, StatusEvent
+from inbox.observability import logger
+from inbox.outbound import OutboundQueue, OutboundRequest
+from inbox.store import items
+from inbox.store.account_settings import AccountSnapshot
+from inbox.store.conversations import (
+    ConversationStore,
+    contact_key,
+    conversation_item,
+    conversation_key,
+    inbound_key,
+    message_item,
+    message_key,
+    workload_key,
+)
+from inbox.store.customers import CustomerStore
+
+COMMIT_ATTEMPTS = 12
+RETRY_PAUSE_SECONDS = 0.01
+# Rules whose choice depends on workloads: only then are workloads read.
+LOAD_RULES = {RuleType.TEAM_BRAND, RuleType.LOAD_BALANCED}
+
+
+@dataclass
+class Collaborators:
+    """What the router reads and writes; tests pass fakes or fixed clocks."""
+
+    snapshot_of: Callable[[str], AccountSnapshot]
+    users: Callable[[], Mapping[str, User]]
+    conversations: ConversationStore = field(default_factory=ConversationStore)
+    customers: CustomerStore = field(default_factory=CustomerStore)
+    outbound: Callable[[], OutboundQueue] = OutboundQueue
+    clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
+    rng: random.Random = field(default_factory=random.Random)
+
+
+class Router:
+    def __init__(self, collaborators: Collaborators) -> None:
+        self.c = collaborators
+
+    # Messages
+
+    def route_message(self, message: InboundMessage) -> None:
+        snapshot = self.c.snapshot_of(message.account_id)
+        store = self.c.conversations
+        for attempt in range(COMMIT_ATTEMPTS):
+            if attempt:
+                # Another router won the same workload or conversation: decide again shortly after, on
+                # fresh reads (jittered, so two racing routers do not keep colliding).
+                time.sleep(self.c.rng.uniform(0, RETRY_PAUSE_SECONDS * attempt))
+            now = self.c.clock()
+            contact = store.contact(message.account_id, message.contact.address)
+            plan = self._plan(message, snapshot, contact, now)
+            try:
+                items.transact(store.table, plan.writes, on_conflict=lambda reasons: _Conflict(reasons))
+            except _Conflict as conflict:
+                if conflict.reasons and conflict.reasons[0] == items.CONDITION_FAILED:
+                    self._hand_over_pending(message)
+                    logger.info(
+                        "Duplicate inbound message: no second effect",
+                        extra={"provider_message_id": message.provider_message_id},
+                    )
+                    return
+                continue  # a concurrent change (workload, conversation): decide again on fresh reads
+            if plan.reply is not None:
+                self.c.outbound().send(plan.reply)
+            return
+        raise RuntimeError("could not commit the routing of a message after several attempts")
+
+    def _plan(
+        self, message: InboundMessage, snapshot: AccountSnapshot, contact: ContactState | None, now: datetime
+    ) -> _Plan:
+        account = snapshot.account
+        inbound = Message(
+            id=new_id("msg"),
+            conversation_id="",
+            account_id=account.id,
+            direction=Direction.IN,
+            type=message.type,
+            text=message.text,
+            media=message.media,
+            status=MessageStatus.RECEIVED,
+            provider_message_id=message.provider_message_id,
+            created_at=message.sent_at,
+            sent_at=message.sent_at,
+            raw=message.raw,
+        )
+        window = message.sent_at + SERVICE_WINDOW
+        state = contact or ContactState(
+            account_id=account.id, address=message.contact.address, first_seen_at=now
+        )
+        writes: list[dict[str, Any]] = []
+        users = self.c.users()
+        if state.open_conversation_id is None:
+            customer = self._customer(message)
+            decision, loads = self._assign(snapshot, users, customer, state, now)
+            conversation = Conversation(
+                id=new_id("cnv"),
+                account_id=account.id,
+                channel=account.channel,
+                contact=ContactRef(address=message.contact.address, name=message.contact.name),
+                customer_id=customer.id if customer else None,
+                assignee_id=decision.assignee_id,
+                last_message_at=message.sent_at,
+                last_inbound_at=message.sent_at,
+                window_expires_at=window,
+                created_at=now,
+                updated_at=now,
+                routing=RoutingRecord(assignment=decision, assigned_at=now if decision.assignee_id else None),
+            )
+            state = state.model_copy(
+                update={
+                    "open_conversation_id": conversation.id,
+                    "customer_id": customer.id if customer else None,
+                    "customer_name": customer.name if customer else None,
+                    "company_name": customer.company_name if customer else None,
+                    **(
+                        {"last_assignee_id": decision.assignee_id, "last_assigned_at": now}
+                        if decision.assignee_id
+                        else {}
+                    ),
+                }
+            )
+            writes.append(items.put(conversation_item(conversation), condition=items.NOT_EXISTS))
+            if decision.assignee_id:
+                writes.append(_count_assignment(decision.assignee_id, now, loads))
+            conversation_id = conversation.id
+            assignee_id = decision.assignee_id
+        else:
+            conversation_id = state.open_conversation_id
+            assignee_id = state.last_assignee_id
+            writes.append(self._touch(conversation_id, message.sent_at, window, now))
+
+        inbound = inbound.model_copy(update={"conversation_id": conversation_id})
+        reply_decision = decide_auto_reply(
+            snapshot.auto_reply,
+            account_status=account.status,
+            hours=snapshot.business_hours,
+            sent_at=message.sent_at,
+            now=now,
+            first_contact=contact is None,
+            last_auto_reply_at=state.last_auto_reply_at,
+            headers=getattr(message, "headers", {}) or {},
+            sender=message.contact.address,
+            context=_context(message, state, snapshot, users.get(assignee_id) if assignee_id else None),
+        )
+        reply: OutboundRequest | None = None
+        record = AutoReplyRecord(inbound_message_id=inbound.id, decided_at=now, decision=reply_decision)
+        if reply_decision.send and reply_decision.text:
+            outgoing = Message(
+                id=new_id("msg"),
+                conversation_id=conversation_id,
+                account_id=account.id,
+                direction=Direction.OUT,
+                text=reply_decision.text,
+                sent_by=AUTO_REPLY,
+                status=MessageStatus.QUEUED,
+                created_at=now,
+            )
+            record = record.model_copy(update={"reply_message_id": outgoing.id})
+            key = message_key(outgoing)
+            reply = OutboundRequest(
+                account_id=account.id,
+                conversation_id=conversation_id,
+                message_pk=key["pk"],
+                message_sk=key["sk"],
+                to=message.contact.address,
+            )
+            writes.append(items.put(message_item(outgoing), condition=items.NOT_EXISTS))
+            state = state.model_copy(update={"last_auto_reply_at": now})
+        writes.append(
+            {
+                "Update": {
+                    "Key": conversation_key(conversation_id),
+                    "UpdateExpression": "SET routing.auto_reply = :record",
+                    "ExpressionAttributeValues": {":record": items.to_item(record)},
+                }
+            }
+        )
+        writes.append(items.put(items.to_item(state, **contact_key(account.id, state.address))))
+        writes.append(items.put(message_item(inbound), condition=items.NOT_EXISTS))
+        dedupe = {
+            **inbound_key(account.id, message.provider_message_id),
+            "conversation_id": conversation_id,
+            "message_id": inbound.id,
+            "pending_reply": reply.model_dump() if reply else None,
+        }
+        writes.insert(
+            0, items.put({k: v for k, v in dedupe.items() if v is not None}, condition=items.NOT_EXISTS)
+        )
+        return _Plan(writes=_merge_conversation_writes(writes), reply=reply)
+
+    def _customer(self, message: InboundMessage) -> Customer | None:
+        if message.channel is Channel.EMAIL:
+            found = self.c.customers.find_by_email(message.contact.address)
+        else:
+            found = self.c.customers.find_by_phone(message.contact.address)
+        return found[0] if found else None
+
+    def _assign(
+        self,
+        snapshot: AccountSnapshot,
+        users: Mapping[str, User],
+        customer: Customer | None,
+        state: ContactState,
+        now: datetime,
+    ) -> tuple[AssignmentDecision, Workloads | None]:
+        """The decision, and the workloads it was made on (None when no rule looked at them)."""
+        rules = snapshot.assignment_rules
+        needs_load = any(rule.type in LOAD_RULES for rule in rules.rules)
+        loads = self.c.conversations.workloads() if needs_load else {}
+        candidates = {
+            user_id: Candidate(
+                user_id=user_id,
+                active=user.active,
+                brands=user.brands,
+                open_assigned=loads.get(user_id, (0, None))[0],
+                last_assigned_at=loads.get(user_id, (0, None))[1],
+            )
+            for user_id, user in users.items()
+        }
+        last = None
+        if state.last_assignee_id and state.last_assigned_at:
+            last = (state.last_assignee_id, state.last_assigned_at)
+        decision = decide_assignment(
+            rules,
+            authorized=snapshot.authorized_users.user_ids,
+            users=candidates,
+            customer=customer,
+            last_assignee=last,
+            now=now,
+            rng=self.c.rng,
+        )
+        return decision, loads if needs_load else None
+
+    def _touch(
+        self, conversation_id: str, sent_at: datetime, window: datetime, now: datetime
+    ) -> dict[str, Any]:
+        order = f"{sent_at.isoformat()}#{conversation_id}"
+        return {
+            "Update": {
+                "Key": conversation_key(conversation_id),
+                "UpdateExpression": "SET last_message_at = :t, last_inbound_at = :t, window_expires_at = :w, "
+                "updated_at = :now, gsi1sk = :open_order, gsi2sk = :open_order, gsi3sk = :order",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {
+                    ":t": sent_at.isoformat(),
+                    ":w": window.isoformat(),
+                    ":now": now.isoformat(),
+                    ":open_order": f"open#{order}",
+                    ":order": order,
+                },
+            }
+        }
+
+    def _hand_over_pending(self, message: InboundMessage) -> None:
+        """A duplicate: hand over again the auto-reply its first routing committed (the sender
+        ignores a message it already handled)."""
+        table = self.c.conversations.table
+        seen = (
+            table.get_item(Key=inbound_key(message.account_id, message.provider_message_id)).get("Item") or {}
+        )
+        if seen.get("pending_reply"):
+            self.c.outbound().send(OutboundRequest.model_validate(items.plain(seen["pending_reply"])))
+
+    # Delivery statuses
+
+    def route_status(self, event: StatusEvent) -> bool:
+        """Advance the sent message's status (never backwards); False when nothing changed."""
+        store = self.c.conversations
+        key = store.message_by_provider_id(event.account_id, event.provider_message_id)
+        if key is None:
+            logger.info(
+                "Status for a message we did not send (or not yet recorded)",
+                extra={"provider_message_id": event.provider_message_id},
+            )
+            return False
+        values: dict[str, Any] = {
+            ":status": event.status.value,
+            ":rank": STATUS_RANK[event.status],
+            ":at": event.occurred_at.isoformat(),
+        }
+        expression = "SET #status = :status, status_rank = :rank, status_at = :at"
+        if event.error is not None:
+            expression += ", #error = :error"
+            values[":error"] = items.to_item(event.error)
+        try:
+            store.table.update_item(
+                Key=key,
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(status_rank) OR status_rank < :rank)",
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    **({"#error": "error"} if event.error else {}),
+                },
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+
+@dataclass
+class _Plan:
+    writes: list[dict[str, Any]]
+    reply: OutboundRequest | None
+
+
+class _Conflict(Exception):
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(reasons)
+        self.reasons = reasons
+
+
+Workloads = dict[str, tuple[int, datetime | None]]
+
+
+def _count_assignment(user_id: str, now: datetime, loads: Workloads | None) -> dict[str, Any]:
+    """One more open conversation for the user. When the choice was made on workloads, the write is
+    conditioned on the count it saw, so two routers choosing from the same counts cannot both win
+    (the loser decides again on fresh counts)."""
+    update: dict[str, Any] = {
+        "Key": workload_key(user_id),
+        "UpdateExpression": "ADD open_assigned :one SET last_assigned_at = :now",
+        "ExpressionAttributeValues": {":one": 1, ":now": now.isoformat()},
+    }
+    if loads is not None:
+        seen = loads.get(user_id)
+        if seen is None:
+            update["ConditionExpression"] = "attribute_not_exists(open_assigned)"
+        else:
+            update["ConditionExpression"] = "open_assigned = :seen"
+            update["ExpressionAttributeValues"][":seen"] = seen[0]
+    return {"Update": update}
+
+
+def _merge_conversation_writes(writes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A transaction may touch an item once: fold the routing-record update into the conversation's
+    own write (its Put for a new conversation, its Update for an existing one)."""
+    routing = next(
+        w for w in writes if "Update" in w and "routing.auto_reply" in w["Update"]["UpdateExpression"]
+    )
+    record = routing["Update"]["ExpressionAttributeValues"][":record"]
+    merged = []
+    for write in writes:
+        if write is routing:
+            continue
+        if "Put" in write and write["Put"]["Item"].get("sk") == "CONV":
+            write["Put"]["Item"]["routing"]["auto_reply"] = record
+        elif "Update" in write and write["Update"]["Key"].get("sk") == "CONV":
+            write["Update"]["UpdateExpression"] += ", routing.auto_reply = :record"
+            write["Update"]["ExpressionAttributeValues"][":record"] = record
+        merged.append(write)
+    return merged
+
+
+def _context(
+    message: InboundMessage, state: ContactState, snapshot: AccountSnapshot, assignee: User | None
+) -> dict[str, str | None]:
+    """What an auto-reply's variables can say about this conversation."""
+    return {
+        "customer_name": state.customer_name or message.contact.name,
+        "company_name": state.company_name,
+        "contact_name": message.contact.name,
+        "user_name": assignee.name if assignee else None,
+        "account_name": snapshot.account.name,
+        "business_name": str(snapshot.account.config.get("business_name") or "") or None,
+        "sender_name": snapshot.account.sender_name,
+    }
