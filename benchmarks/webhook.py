@@ -15,26 +15,10 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_SERVICE_NAME": "inbox",
-        "POWERTOOLS_METRICS_NAMESPACE": "Inbox",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-
-import cold_start  # noqa: E402
+import cold_start
+from local_aws import moto_stack
 
 APP_SECRET = os.urandom(16).hex()
 PHONE_NUMBER_ID = "100000000000001"
@@ -92,43 +76,15 @@ def signed_event(body: bytes) -> dict[str, Any]:
     )
 
 
-def time_posts(runs: int) -> dict[int, tuple[float, dict[str, int]]]:
+def time_posts(runs: int) -> dict[int, tuple[float, str]]:
     """Median milliseconds per POST and the AWS requests of one POST, by messages per POST."""
     import boto3
-    from moto import mock_aws
 
-    from inbox.local import resources
-    from inbox.local.stack import synthesize
-    from inbox.local.template import Template
+    from builders import call_api, call_webhook
 
-    template = Template.load(synthesize(ROOT))
     figures = {}
-    requests: dict[str, int] = {}
-
-    def count(event_name: str, **_: Any) -> None:
-        operation = event_name.split(".", 1)[1]
-        requests[operation] = requests.get(operation, 0) + 1
-
-    with mock_aws():
-        # moto resets boto3's default session when it starts: count on the one clients use from now.
-        boto3.setup_default_session()
-        boto3.DEFAULT_SESSION.events.register("before-call", count)
-        created = resources.create_all(template, api_url="http://bench.test")
-        (table,) = created.tables.values()
-        inbound = next(
-            url
-            for lid, url in created.queue_urls.items()
-            if lid.startswith("InboundQueue") and "DeadLetters" not in lid
-        )
-        os.environ.update(
-            {
-                "INBOX_TABLE_NAME": table,
-                "INBOX_INBOUND_QUEUE_URL": inbound,
-                "INBOX_META_APP_SECRET": APP_SECRET,
-            }
-        )
-        from builders import call_api, call_webhook
-
+    with moto_stack() as (_, requests):
+        os.environ["INBOX_META_APP_SECRET"] = APP_SECRET
         call_api(
             "POST",
             "/v1/accounts",
@@ -149,12 +105,12 @@ def time_posts(runs: int) -> dict[int, tuple[float, dict[str, int]]]:
                 )
                 os.environ["INBOX_INBOUND_QUEUE_URL"] = fresh["QueueUrl"]
                 event = signed_event(payload(size))
-                requests.clear()
+                requests.reset()
                 started = time.perf_counter()
                 answer = call_webhook(event)
                 samples.append((time.perf_counter() - started) * 1000)
                 assert answer["statusCode"] == 200, answer
-            figures[size] = (statistics.median(samples), dict(requests))
+            figures[size] = (statistics.median(samples), requests.describe())
     return figures
 
 
@@ -174,8 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(cold_start.table(imports))
     posts = time_posts(args.runs)
     print(f"\nSigned Meta POST through the handler (moto in-process), median of {args.runs}:")
-    for size, (ms, calls) in posts.items():
-        made = ", ".join(f"{n} {op}" for op, n in sorted(calls.items()))
+    for size, (ms, made) in posts.items():
         print(
             f"  {size:>3} message(s) per POST: {ms:7.1f} ms ({ms / size:5.2f} ms a message); requests: {made}"
         )

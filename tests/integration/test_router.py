@@ -203,3 +203,46 @@ def test_delivery_statuses_never_move_backwards(account_id: str, outbound_url: s
     ]
     item = store.table.get_item(Key={"pk": reply["message_pk"], "sk": reply["message_sk"]})["Item"]
     assert item["status"] == "read"
+
+
+def test_agents_see_only_the_conversations_of_accounts_they_are_authorized_for(
+    account_id: str, outbound_url: str
+) -> None:
+    router(TUESDAY_TEN).route_message(inbound(account_id, sent_at=TUESDAY_TEN))
+    (summary,) = conversations_of(account_id)
+    conversation_path = f"/v1/conversations/{summary['id']}"
+
+    for agent in ("alice", "bob"):
+        assert call_api("GET", conversation_path, user=agent, admin=False).status == 200
+        assert call_api("GET", f"{conversation_path}/messages", user=agent, admin=False).status == 200
+        listed = call_api("GET", "/v1/conversations", user=agent, admin=False).body["items"]
+        assert [c["id"] for c in listed] == [summary["id"]]
+
+    for path in (conversation_path, f"{conversation_path}/messages"):
+        answer = call_api("GET", path, user="dave", admin=False)
+        assert (answer.status, answer.body["error"]["code"]) == (404, "conversation_not_found")
+    assert call_api("GET", "/v1/conversations", user="dave", admin=False).body["items"] == []
+    assert (
+        call_api(
+            "GET", "/v1/conversations", query=f"account_id={account_id}", user="dave", admin=False
+        ).status
+        == 404
+    )
+
+
+def test_conversations_are_filtered_by_assignee_status_and_label(account_id: str, outbound_url: str) -> None:
+    router(TUESDAY_TEN).route_message(inbound(account_id, sent_at=TUESDAY_TEN))  # Jean: alice
+    router(TUESDAY_TEN).route_message(inbound(account_id, sender="+33700000001", sent_at=TUESDAY_TEN))
+
+    mine = call_api("GET", "/v1/conversations", query="assignee_id=alice").body["items"]
+    open_ones = call_api("GET", "/v1/conversations", query="status=open").body["items"]
+    closed = call_api("GET", "/v1/conversations", query=f"account_id={account_id}&status=closed").body[
+        "items"
+    ]
+    labelled = call_api("GET", "/v1/conversations", query="label=Urgent").body["items"]
+
+    assert [c["contact"]["address"] for c in mine] == ["+33612345678"]
+    assert len(open_ones) == 2
+    assert closed == []
+    assert labelled == []
+    assert call_api("GET", "/v1/conversations", query="status=archived").status == 422

@@ -1,0 +1,92 @@
+"""DynamoDB and SQS requests per routed message, for a new and for an existing conversation, and
+the router's time per message (in-process, moto; settings warm in the container's cache).
+
+    .venv/bin/python benchmarks/route.py [--messages 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from local_aws import moto_stack
+
+SATURDAY_NOON = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)  # outside business hours: auto-replies go out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=50)
+    args = parser.parse_args(argv)
+
+    from inbox import routing
+    from inbox.accounts import Channel, Provider
+    from inbox.inbound import Contact, InboundMessage, MessageType
+    from inbox.router import Collaborators, Router
+    from routing_setup import create_routing_account
+
+    with moto_stack() as (_, requests):
+        account_id = create_routing_account()
+        clock = [SATURDAY_NOON]
+        router = Router(
+            Collaborators(snapshot_of=routing.snapshot_of, users=routing.team, clock=lambda: clock[0])
+        )
+
+        def message(sender: str, n: int) -> InboundMessage:
+            return InboundMessage(
+                account_id=account_id,
+                channel=Channel.WHATSAPP,
+                provider=Provider.META_CLOUD,
+                provider_message_id=f"wamid.{sender}.{n}",
+                contact=Contact(address=sender, name="Bench"),
+                sent_at=clock[0],
+                received_at=clock[0],
+                type=MessageType.TEXT,
+                text="Bonjour",
+            )
+
+        router.route_message(message("+33690000000", 0))  # warms the settings and team caches
+        figures = {}
+        from builders import call_api
+
+        for n in range(args.messages):
+            call_api(
+                "POST",
+                "/v1/customers",
+                body={"name": f"Customer {n}", "sales_rep_id": "bob", "phones": [f"+3368{n:07d}"]},
+            )
+        senders: dict[str, Callable[[int], str]] = {
+            "new, unknown contact": "+3369{:07d}".format,
+            "new, known customer": "+3368{:07d}".format,
+            "existing": lambda _: "+33690000000",
+        }
+        for case, sender_of in senders.items():
+            samples, counts = [], []
+            for n in range(args.messages):
+                sender = sender_of(n)
+                clock[0] += timedelta(
+                    days=7
+                )  # a later Saturday: closed, past the cooldown, so it is answered
+                requests.reset()
+                started = time.perf_counter()
+                router.route_message(message(sender, n + 1))
+                samples.append((time.perf_counter() - started) * 1000)
+                counts.append((requests.total("dynamodb"), requests.total("sqs"), requests.describe()))
+            figures[case] = (statistics.median(samples), counts[-1])
+
+    print(f"Routing one inbound WhatsApp message (auto-reply sent), median of {args.messages}:")
+    for case, (ms, (dynamodb, sqs, described)) in figures.items():
+        print(
+            f"  {case:>8} conversation: {dynamodb} DynamoDB + {sqs} SQS = {dynamodb + sqs} requests, "
+            f"{ms:5.1f} ms  ({described})"
+        )
+    print("  (time is mostly moto emulating DynamoDB in-process; the requests are what AWS would see)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
