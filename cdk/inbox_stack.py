@@ -82,6 +82,7 @@ SETTINGS_API = FunctionSpec("settings_api", "The /v1 HTTP API", timeout_seconds=
 WEBHOOK_WHATSAPP = FunctionSpec("webhook_whatsapp", "Meta and Twilio WhatsApp webhooks", timeout_seconds=15)
 POLL_EMAIL = FunctionSpec("poll_email", "Polls the email accounts", timeout_seconds=120)
 ROUTE = FunctionSpec("route", "Routes inbound messages into conversations", timeout_seconds=60)
+SEND = FunctionSpec("send", "Sends outbound messages", timeout_seconds=30)
 
 
 def env_name(field: str) -> str:
@@ -97,7 +98,7 @@ class InboxStack(cdk.Stack):
         self.table = self._table()
         self.alarm_topic = self._alarm_topic()
         self.inbound_queue = self._queue("InboundQueue", fifo=True, consumer=ROUTE)
-        self.outbound_queue = self._queue("OutboundQueue", fifo=False, consumer_timeout_seconds=60)
+        self.outbound_queue = self._queue("OutboundQueue", fifo=False, consumer=SEND)
         self.email_poll_queue = self._queue("EmailPollQueue", fifo=False, consumer=POLL_EMAIL)
         self.layer = lambda_.LayerVersion(
             self,
@@ -143,23 +144,38 @@ class InboxStack(cdk.Stack):
         route = self._function(
             ROUTE, assets, {**common, env_name("outbound_queue_url"): self.outbound_queue.queue_url}
         )
+        send = self._function(
+            SEND,
+            assets,
+            {
+                **common,
+                # The queue's URL to postpone a message's retry; the public URL for Twilio's status callbacks.
+                env_name("outbound_queue_url"): self.outbound_queue.queue_url,
+                env_name("public_url"): self.api.api_endpoint,
+            },
+        )
 
         # Least privilege: each function gets what its job needs, nothing account-wide.
         self.table.grant_read_write_data(settings_api)
         self.table.grant_read_data(webhook)
         self.table.grant_read_write_data(poll_email)
         self.table.grant_read_write_data(route)
+        self.table.grant_read_write_data(send)
         self.inbound_queue.grant_send_messages(webhook)
         self.inbound_queue.grant_send_messages(poll_email)
         self.email_poll_queue.grant_send_messages(poll_email)
         self.outbound_queue.grant_send_messages(route)
         self.outbound_queue.grant_send_messages(settings_api)
         self._grant_secrets(settings_api, secrets_arn, write=True)
-        for reader in (webhook, poll_email, route):
+        for reader in (webhook, poll_email, route, send):
             self._grant_secrets(reader, secrets_arn, write=False)
 
         route.add_event_source(
             event_sources.SqsEventSource(self.inbound_queue, batch_size=10, report_batch_item_failures=True)
+        )
+        # The event source grants consuming the queue (receive, delete, change visibility).
+        send.add_event_source(
+            event_sources.SqsEventSource(self.outbound_queue, batch_size=10, report_batch_item_failures=True)
         )
         poll_email.add_event_source(
             event_sources.SqsEventSource(self.email_poll_queue, batch_size=5, report_batch_item_failures=True)

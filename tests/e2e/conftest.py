@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pytest_httpserver import HTTPServer
 
 from builders import META_APP_SECRET, META_VERIFY_TOKEN
 
@@ -23,7 +24,10 @@ READY = re.compile(r"ready at (http://127\.0\.0\.1:\d+)")
 
 
 @pytest.fixture(scope="session")
-def stack_url(template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def stack_url(
+    template_path: Path, tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPServer
+) -> Iterator[str]:
+    """`inbox dev` with the Meta Graph API at a loopback stand-in (pytest-httpserver's server)."""
     log_file = tmp_path_factory.mktemp("stack") / "stack.log"
     command = [sys.executable, "-m", "inbox.cli", "dev", "--port", "0", "--template", str(template_path)]
     with log_file.open("w") as log:
@@ -31,6 +35,7 @@ def stack_url(template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             **os.environ,
             "INBOX_META_APP_SECRET": META_APP_SECRET,
             "INBOX_META_VERIFY_TOKEN": META_VERIFY_TOKEN,
+            "INBOX_META_GRAPH_URL": make_httpserver.url_for("/v21.0"),
         }
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
         lines: queue.Queue[str] = queue.Queue()

@@ -24,7 +24,7 @@ from template_helpers import (
     route_path,
 )
 
-FUNCTIONS = ["settings_api", "webhook_whatsapp", "poll_email", "route"]
+FUNCTIONS = ["settings_api", "webhook_whatsapp", "poll_email", "route", "send"]
 SECRETS_ARN = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:inbox/*"
 MIN_SUPPRESSION_REASON = 20
 

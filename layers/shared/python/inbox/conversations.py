@@ -97,6 +97,7 @@ class Direction(StrEnum):
 class MessageStatus(StrEnum):
     RECEIVED = "received"
     QUEUED = "queued"
+    SENDING = "sending"  # claimed by the sender, the provider being called
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"

@@ -133,6 +133,9 @@ class ProviderError(BaseModel):
     code: str
     title: str | None = None
     message: str | None = None
+    # True when the provider refused free text because the 24-hour window is closed (Meta 131047,
+    # Twilio 63016): the agent can answer with an approved template instead.
+    window_closed: bool | None = None
 
 
 class StatusEvent(BaseModel):

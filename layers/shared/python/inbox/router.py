@@ -67,7 +67,7 @@ class Collaborators:
     """What the router reads and writes; tests pass fakes or fixed clocks."""
 
     snapshot_of: Callable[[str], AccountSnapshot]
-    users: Callable[[], Mapping[str, User]]
+    users: Callable[..., Mapping[str, User]]  # users(fresh=True) skips any cache
     conversations: ConversationStore = field(default_factory=ConversationStore)
     customers: CustomerStore = field(default_factory=CustomerStore)
     outbound: Callable[[], OutboundQueue] = OutboundQueue
@@ -132,6 +132,8 @@ class Router:
         )
         writes: list[dict[str, Any]] = []
         users = self.c.users()
+        if any(user_id not in users for user_id in snapshot.authorized_users.user_ids):
+            users = self.c.users(fresh=True)  # someone authorized was added since the team was cached
         if state.open_conversation_id is None:
             customer = self._customer(message)
             decision, loads = self._assign(snapshot, users, customer, state, now)

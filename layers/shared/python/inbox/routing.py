@@ -25,7 +25,10 @@ def snapshot_of(account_id: str) -> AccountSnapshot:
     return _snapshots.get(account_id, lambda key: AccountSettingsStore().snapshot(key))
 
 
-def team() -> Mapping[str, User]:
+def team(*, fresh: bool = False) -> Mapping[str, User]:
+    """The directory's users, read at most once a minute unless `fresh` is asked for."""
+    if fresh:
+        _team.forget("team")
     return _team.get("team", lambda _: UserStore().everyone())
 
 

@@ -1,0 +1,363 @@
+"""Delivering one outbound message: claimed, sent at most once, its outcome recorded on it.
+
+The message item is the lock. `deliver` first claims it with one conditional write
+(`queued` → `sending`, stamped `sending_since`); a redelivered request finds it `sent`, `failed` or
+claimed and sends nothing. A claim is a lease: if its holder died between the provider's answer
+and the record of it, the message may be claimed again once the lease is over (longer than the
+function's timeout, so its holder is surely gone); only that crash can send a message twice.
+
+Outcomes, each recorded on the message:
+- accepted: `sent`, the provider's id and `sent_at`, and the lookup item its status reports use;
+- refused by the provider: `failed` with the provider's code (`window_closed` for 131047);
+- credentials refused: `failed`, and the account goes to `error` with the reason;
+- account paused or in error: `failed` with `account_paused` / `account_error`. A message
+  queued before the admin paused the account is not kept for later: an auto-reply sent on
+  resume, hours late, would answer nothing. An agent can send again once it is active;
+- throttled or provider unavailable: back to `queued`, and `RetryLater` so the queue tries again
+  after a backoff (then its dead-letter queue).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from inbox.account_lifecycle import record_credentials_rejected
+from inbox.accounts import CREDENTIALS_MODEL, Account, AccountStatus, Channel, Provider
+from inbox.cache import TtlCache
+from inbox.conversations import MessageStatus
+from inbox.errors import NotFound
+from inbox.inbound import ProviderError
+from inbox.observability import logger
+from inbox.outbound import OutboundQueue, OutboundRequest
+from inbox.settings import settings
+from inbox.store import dynamo, items
+from inbox.store.account_settings import AccountSettingsStore, AccountSnapshot
+from inbox.store.accounts import AccountStore
+from inbox.store.conversations import outbound_key
+from inbox.store.credentials import CredentialVault, MissingCredentials
+from inbox.store.schema import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from inbox.whatsapp.sending import (
+    CredentialsRejected,
+    SendLater,
+    SendRefused,
+    SendResult,
+    send_whatsapp,
+    twilio_status_callback,
+)
+
+# The claimed state between `queued` and `sent` (stored as is; MessageStatus gains it with its owner).
+SENDING = "sending"
+LEASE = timedelta(minutes=5)
+ACCOUNT_CACHE_SECONDS = 60
+CREDENTIALS_CACHE_SECONDS = 300
+# Status reports name a message for days (Meta retries a webhook for 7): the lookup outlives that.
+LOOKUP_DAYS = 30
+# Backoff of a retried request: 30 s doubling with each receipt, at most 15 minutes (SQS allows 12 h).
+FIRST_BACKOFF_SECONDS = 30
+MAX_BACKOFF_SECONDS = 900
+
+_snapshots: TtlCache[str, AccountSnapshot] = TtlCache(ACCOUNT_CACHE_SECONDS)
+_credentials: TtlCache[str, Any] = TtlCache(CREDENTIALS_CACHE_SECONDS)
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    ALREADY_HANDLED = "already_handled"  # sent, failed, or taken by an earlier delivery
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+    ACCOUNT_PAUSED = "account_paused"
+    ACCOUNT_ERROR = "account_error"
+    CREDENTIALS_REJECTED = "credentials_rejected"
+
+
+class RetryLater(Exception):
+    """Nothing was sent; try again in `delay` seconds (None: the queue's backoff decides)."""
+
+    def __init__(self, delay: float | None = None) -> None:
+        super().__init__(delay)
+        self.delay = delay
+
+
+class NotSendableYet(Exception):
+    """A message of a channel this version does not send (email): left queued, then dead-lettered
+    and redriven once email sending exists, so none is lost."""
+
+
+class Send(Protocol):
+    def __call__(self, account: Account, credentials: Any, *, to: str, text: str) -> SendResult: ...
+
+
+def deliver(
+    request: OutboundRequest,
+    *,
+    table: Any | None = None,
+    snapshot_of: Callable[[str], AccountSnapshot] | None = None,
+    vault: CredentialVault | None = None,
+    send: Send | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Outcome:
+    """Deliver the requested message once and record the outcome on it (see the module)."""
+    table = table if table is not None else dynamo.table()
+    clock = clock or _now
+    claim = _Claim.take(table, request, clock())
+    if not isinstance(claim, _Claim):
+        return claim
+    text = claim.item.get("text")
+    account_id = request.account_id
+    try:
+        snapshot = (snapshot_of or _cached_snapshot(table))(account_id)
+    except NotFound:
+        return claim.fail(ProviderError(code="account_not_found", message="The account was deleted."))
+    account = snapshot.account
+    if account.channel is not Channel.WHATSAPP:
+        claim.release()
+        raise NotSendableYet(f"{account.channel} messages are sent by a later version")
+    if account.status is AccountStatus.PAUSED:
+        claim.fail(ProviderError(code="account_paused", message="The account was paused: nothing is sent."))
+        return Outcome.ACCOUNT_PAUSED
+    if account.status is AccountStatus.ERROR:
+        claim.fail(ProviderError(code="account_error", message=account.status_reason))
+        return Outcome.ACCOUNT_ERROR
+    if not text:
+        return claim.fail(ProviderError(code="nothing_to_send", message="The message has no text."))
+
+    try:
+        result = _send(
+            account, request.to, str(text), vault or CredentialVault(), send or _send_with_settings
+        )
+    except MissingCredentials:
+        return _credentials_rejected(claim, account, table, "The account has no stored credentials.", clock)
+    except CredentialsRejected as rejected:
+        return _credentials_rejected(claim, account, table, rejected.reason, clock)
+    except SendRefused as refused:
+        return claim.fail(
+            ProviderError(
+                code=refused.code,
+                title=refused.title,
+                message=refused.message,
+                window_closed=True if refused.window_closed else None,
+            )
+        )
+    except SendLater as later:
+        claim.release()
+        logger.info("Send postponed", extra={"account_id": account_id, "retry_after": later.retry_after})
+        raise RetryLater(later.retry_after) from later
+    return claim.sent(result, clock())
+
+
+def deliver_from_queue(
+    body: str, *, receipt_handle: str, receive_count: int, queue: OutboundQueue | None = None
+) -> Outcome:
+    """`deliver` for one outbound-queue message; a message to retry is hidden for its backoff
+    (`RetryLater` is raised again, for the batch to report the message failed)."""
+    try:
+        return deliver(OutboundRequest.model_validate_json(body))
+    except RetryLater as later:
+        postpone(receipt_handle, backoff_seconds(receive_count, later.delay), queue=queue)
+        raise
+
+
+def backoff_seconds(receive_count: int, retry_after: float | None) -> int:
+    """How long the queue hides a message before its next attempt: the provider's Retry-After
+    when it gave one, else 30 s doubling with each receipt; never over 15 minutes."""
+    if retry_after is not None:
+        return min(MAX_BACKOFF_SECONDS, max(1, math.ceil(retry_after)))
+    return min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * int(2 ** max(0, receive_count - 1)))
+
+
+def postpone(receipt_handle: str, seconds: int, *, queue: OutboundQueue | None = None) -> None:
+    queue = queue or OutboundQueue()
+    try:
+        queue.client.change_message_visibility(
+            QueueUrl=queue.url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
+    except ClientError as error:
+        # The message then comes back after the queue's own visibility timeout: later, not lost.
+        logger.warning("Could not postpone the message", extra={"error": error.response["Error"]["Code"]})
+
+
+class _Claim:
+    """A message this delivery holds (`sending`, stamped `claimed_at`): every write after the
+    claim is conditioned on still holding it."""
+
+    def __init__(self, table: Any, request: OutboundRequest, item: dict[str, Any], claimed_at: str) -> None:
+        self.table = table
+        self.request = request
+        self.item = item
+        self.claimed_at = claimed_at
+        self.key = items.key(request.message_pk, request.message_sk)
+
+    @classmethod
+    def take(cls, table: Any, request: OutboundRequest, now: datetime) -> _Claim | Outcome:
+        """The claim, or why there is none to take (`RetryLater` while another delivery holds it)."""
+        key = items.key(request.message_pk, request.message_sk)
+        claimed_at = _stamp(now)
+        try:
+            item = table.update_item(
+                Key=key,
+                UpdateExpression="SET #status = :sending, sending_since = :now",
+                ConditionExpression="#status = :queued OR (#status = :sending AND sending_since < :expired)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":sending": SENDING,
+                    ":queued": MessageStatus.QUEUED.value,
+                    ":now": claimed_at,
+                    ":expired": _stamp(now - LEASE),
+                },
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return cls._not_taken(table, request, key, now)
+        return cls(table, request, item, claimed_at)
+
+    @staticmethod
+    def _not_taken(table: Any, request: OutboundRequest, key: dict[str, str], now: datetime) -> Outcome:
+        current = table.get_item(Key=key, ConsistentRead=True).get("Item")
+        where = {"account_id": request.account_id, "message_sk": request.message_sk}
+        if current is None:
+            logger.warning("No such message to send", extra=where)
+            return Outcome.NOT_FOUND
+        if current.get("status") == SENDING:
+            # Another delivery is sending it now: come back when its lease ends, to see how it went.
+            held_until = datetime.fromisoformat(str(current["sending_since"])) + LEASE
+            raise RetryLater(max(1.0, (held_until - now).total_seconds()))
+        logger.info("Message already handled", extra={**where, "status": current.get("status")})
+        return Outcome.ALREADY_HANDLED
+
+    def sent(self, result: SendResult, now: datetime) -> Outcome:
+        provider_id = result.provider_message_id
+        lookup = {
+            **outbound_key(self.request.account_id, provider_id),
+            "message_pk": self.key[PARTITION_KEY],
+            "message_sk": self.key[SORT_KEY],
+            "conversation_id": self.request.conversation_id,
+            TTL_ATTRIBUTE: int((now + timedelta(days=LOOKUP_DAYS)).timestamp()),
+        }
+        update = self._update(
+            "SET #status = :sent, provider_message_id = :provider_id, sent_at = :now REMOVE sending_since",
+            {":sent": MessageStatus.SENT.value, ":provider_id": provider_id, ":now": _stamp(now)},
+        )
+        try:
+            items.transact(self.table, [{"Update": update}, items.put(lookup)], on_conflict=_LostClaim)
+        except _LostClaim:
+            # Only after a lease outlived the function: the other holder records its own outcome.
+            logger.error(
+                "Sent, but the claim was lost before recording it", extra={"provider_id": provider_id}
+            )
+            return Outcome.ALREADY_HANDLED
+        logger.info(
+            "Message sent", extra={"account_id": self.request.account_id, "provider_message_id": provider_id}
+        )
+        return Outcome.SENT
+
+    def fail(self, error: ProviderError) -> Outcome:
+        """Record the message `failed` with `error`."""
+        update = self._update(
+            "SET #status = :failed, #error = :error REMOVE sending_since",
+            {":failed": MessageStatus.FAILED.value, ":error": items.to_item(error)},
+            names={"#error": "error"},
+        )
+        self._write(update)
+        logger.info(
+            "Message not sent", extra={"account_id": self.request.account_id, "error_code": error.code}
+        )
+        return Outcome.FAILED
+
+    def release(self) -> None:
+        """Back to `queued`, for a later delivery to claim."""
+        self._write(
+            self._update(
+                "SET #status = :queued REMOVE sending_since", {":queued": MessageStatus.QUEUED.value}
+            )
+        )
+
+    def _update(
+        self, expression: str, values: dict[str, Any], names: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        return {
+            "Key": self.key,
+            "UpdateExpression": expression,
+            "ConditionExpression": "#status = :sending AND sending_since = :claimed_at",
+            "ExpressionAttributeNames": {"#status": "status", **(names or {})},
+            "ExpressionAttributeValues": {":sending": SENDING, ":claimed_at": self.claimed_at, **values},
+        }
+
+    def _write(self, update: dict[str, Any]) -> None:
+        try:
+            self.table.update_item(**update)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            logger.warning("The claim was lost before recording the outcome", extra={"key": self.key})
+
+
+class _LostClaim(Exception):
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(reasons)
+
+
+def _send(account: Account, to: str, text: str, vault: CredentialVault, send: Send) -> SendResult:
+    """Send with the account's cached credentials; when they are refused, once more with freshly
+    read ones if those differ (an admin's new token must not be blamed for the old one's refusal)."""
+    model = CREDENTIALS_MODEL[account.provider]
+
+    def load(account_id: str) -> Any:
+        return vault.load(account_id, model)
+
+    used = _credentials.get(account.id, load)
+    try:
+        return send(account, used, to=to, text=text)
+    except CredentialsRejected:
+        _credentials.forget(account.id)
+        fresh = _credentials.get(account.id, load)
+        if fresh == used:
+            raise
+        return send(account, fresh, to=to, text=text)
+
+
+def _credentials_rejected(
+    claim: _Claim, account: Account, table: Any, reason: str, clock: Callable[[], datetime]
+) -> Outcome:
+    claim.fail(ProviderError(code="credentials_rejected", message=reason))
+    record_credentials_rejected(account.id, reason, accounts=AccountStore(table), now=clock())
+    _credentials.forget(account.id)
+    _snapshots.forget(account.id)
+    logger.warning("Credentials rejected: account put in error", extra={"account_id": account.id})
+    return Outcome.CREDENTIALS_REJECTED
+
+
+def _cached_snapshot(table: Any) -> Callable[[str], AccountSnapshot]:
+    return lambda account_id: _snapshots.get(account_id, AccountSettingsStore(table).snapshot)
+
+
+def _send_with_settings(account: Account, credentials: Any, *, to: str, text: str) -> SendResult:
+    current = settings()
+    callback = None
+    if current.public_url and account.provider is Provider.TWILIO:
+        callback = twilio_status_callback(current.public_url, account.id)
+    return send_whatsapp(
+        account,
+        credentials,
+        to=to,
+        text=text,
+        graph_url=current.meta_graph_url,
+        twilio_api_url=current.twilio_api_url,
+        status_callback=callback,
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    # One fixed format, so that stamps compare as strings in DynamoDB conditions.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
