@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from inbox.access import Caller
 from inbox.api.auth import Authenticated
 from inbox.api.errors import responses
-from inbox.conversations import Conversation, ConversationStatus, ConversationSummary, Message
+from inbox.conversations import Conversation, ConversationStatus, ConversationSummary, Message, MessageStatus
 from inbox.errors import NotFound
 from inbox.store.account_settings import AccountSettingsStore
 from inbox.store.conversations import ConversationStore
@@ -80,7 +80,13 @@ def list_messages(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Page[Message]:
     _visible(caller, conversation_id)
-    return ConversationStore().messages(conversation_id, cursor=cursor, limit=limit)
+    page = ConversationStore().messages(conversation_id, cursor=cursor, limit=limit)
+    # `sending` is the sender's claim, not a state CONTRACT.md names: to a reader it is still queued.
+    page.items = [
+        m.model_copy(update={"status": MessageStatus.QUEUED}) if m.status is MessageStatus.SENDING else m
+        for m in page.items
+    ]
+    return page
 
 
 def _visible(caller: Caller, conversation_id: str) -> Conversation:
