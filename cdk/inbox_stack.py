@@ -1,5 +1,5 @@
 """The inbox stack: one table, the queues, the functions with the shared layer, the HTTP API, the
-email-poll schedule, the Cognito user pool, and their least-privilege grants.
+email-poll and template-sync schedules, the Cognito user pool, and their least-privilege grants.
 
 The local stack (`inbox dev`) builds its tables and queues from this stack's synthesized
 template, so this file is the one definition of both.
@@ -41,6 +41,7 @@ from inbox.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTR
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 EMAIL_POLL_SCHEDULE = "email_poll"
+TEMPLATE_SYNC_SCHEDULE = "template_sync"
 META_APP_SECRET_NAME = "inbox/meta-app"  # noqa: S105 (a name, not a secret)
 # What never goes into an asset: caches, and the local-only parts of the package.
 ASSET_EXCLUDES = ["**/__pycache__", "*.pyc", "python/inbox/local", "python/inbox/cli.py"]
@@ -83,6 +84,9 @@ WEBHOOK_WHATSAPP = FunctionSpec("webhook_whatsapp", "Meta and Twilio WhatsApp we
 POLL_EMAIL = FunctionSpec("poll_email", "Polls the email accounts", timeout_seconds=120)
 ROUTE = FunctionSpec("route", "Routes inbound messages into conversations", timeout_seconds=60)
 SEND = FunctionSpec("send", "Sends outbound messages", timeout_seconds=30)
+SYNC_TEMPLATES = FunctionSpec(
+    "sync_templates", "Syncs the review of pending WhatsApp templates", timeout_seconds=120
+)
 
 
 def env_name(field: str) -> str:
@@ -154,6 +158,8 @@ class InboxStack(cdk.Stack):
                 env_name("public_url"): self.api.api_endpoint,
             },
         )
+        # Asks Meta and Twilio about pending templates (their base URLs default to the real ones).
+        sync_templates = self._function(SYNC_TEMPLATES, assets, common)
 
         # Least privilege: each function gets what its job needs, nothing account-wide.
         self.table.grant_read_write_data(settings_api)
@@ -161,13 +167,15 @@ class InboxStack(cdk.Stack):
         self.table.grant_read_write_data(poll_email)
         self.table.grant_read_write_data(route)
         self.table.grant_read_write_data(send)
+        # It stores each template's review, and puts an account whose credentials are refused in error.
+        self.table.grant_read_write_data(sync_templates)
         self.inbound_queue.grant_send_messages(webhook)
         self.inbound_queue.grant_send_messages(poll_email)
         self.email_poll_queue.grant_send_messages(poll_email)
         self.outbound_queue.grant_send_messages(route)
         self.outbound_queue.grant_send_messages(settings_api)
         self._grant_secrets(settings_api, secrets_arn, write=True)
-        for reader in (webhook, poll_email, route, send):
+        for reader in (webhook, poll_email, route, send, sync_templates):
             self._grant_secrets(reader, secrets_arn, write=False)
 
         route.add_event_source(
@@ -188,6 +196,15 @@ class InboxStack(cdk.Stack):
             targets=[targets.LambdaFunction(poll_email)],
         )
         schedule.node.default_child.add_metadata(SCHEDULE_METADATA, EMAIL_POLL_SCHEDULE)  # type: ignore[union-attr]
+        # Meta's webhook tells most reviews; the sync catches the ones it missed, and Twilio's.
+        template_sync = events.Rule(
+            self,
+            "TemplateSyncSchedule",
+            schedule=events.Schedule.rate(Duration.minutes(15)),
+            description="Syncs the review of pending WhatsApp templates",
+            targets=[targets.LambdaFunction(sync_templates)],
+        )
+        template_sync.node.default_child.add_metadata(SCHEDULE_METADATA, TEMPLATE_SYNC_SCHEDULE)  # type: ignore[union-attr]
 
         self._routes(settings_api, webhook)
         self._suppress_reviewed_findings()

@@ -87,6 +87,37 @@ def bearer(user: str, *, admin: bool = False, lifetime_seconds: int = 3600) -> d
     return {"Authorization": f"Bearer {tokens.mint(user, admin=admin, lifetime_seconds=lifetime_seconds)}"}
 
 
+def sqs_record(
+    body: str,
+    message_id: str,
+    *,
+    queue: str = "queue",
+    group_id: str | None = None,
+    receipt: str = "r",
+    receives: int = 1,
+) -> dict[str, Any]:
+    """One record of the SQS event Lambda delivers to a queue's consumer."""
+    attributes = {
+        "ApproximateReceiveCount": str(receives),
+        "SentTimestamp": "0",
+        "SenderId": "x",
+        "ApproximateFirstReceiveTimestamp": "0",
+    }
+    if group_id is not None:
+        attributes["MessageGroupId"] = group_id
+    return {
+        "messageId": message_id,
+        "receiptHandle": receipt,
+        "body": body,
+        "attributes": attributes,
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
+        "awsRegion": "us-east-1",
+    }
+
+
 def lambda_context(name: str = "settings_api") -> LambdaContext:
     return LambdaContext(function_name=name, memory_limit_in_mb=512, timeout_seconds=15)
 

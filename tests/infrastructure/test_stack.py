@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 from constructs import Construct
 
-from cdk.inbox_stack import EMAIL_POLL_SCHEDULE, InboxStack
+from cdk.inbox_stack import EMAIL_POLL_SCHEDULE, TEMPLATE_SYNC_SCHEDULE, InboxStack
 from inbox.access import ADMINS_GROUP
 from inbox.local.template import SCHEDULE_METADATA
 from inbox.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
@@ -24,7 +24,7 @@ from template_helpers import (
     route_path,
 )
 
-FUNCTIONS = ["settings_api", "webhook_whatsapp", "poll_email", "route", "send"]
+FUNCTIONS = ["settings_api", "webhook_whatsapp", "poll_email", "route", "send", "sync_templates"]
 SECRETS_ARN = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:inbox/*"
 MIN_SUPPRESSION_REASON = 20
 
@@ -258,30 +258,53 @@ def test_each_function_is_traced_logs_json_and_reads_the_table(
     assert referenced_id(table_name) == logical_id(stack, stack.table)
 
 
-def test_email_polling_runs_on_a_schedule(template_json: dict[str, Any]) -> None:
-    # Given the poll_email function and the stack's scheduled rules
-    poll_id, _ = function_by_name(template_json, "poll_email")
-    rules = resources_of_type(template_json, "AWS::Events::Rule")
-
-    # When a rule runs at a fixed rate
-    scheduled = {
+def rate_rules_targeting(template_json: dict[str, Any], function_id: str) -> dict[str, dict[str, Any]]:
+    """The stack's rules that run `function_id` at a fixed rate."""
+    return {
         rule_id: rule
-        for rule_id, rule in rules.items()
+        for rule_id, rule in resources_of_type(template_json, "AWS::Events::Rule").items()
         if str(rule["Properties"].get("ScheduleExpression", "")).startswith("rate(")
-        and poll_id in [referenced_id(t["Arn"]) for t in rule["Properties"].get("Targets", [])]
+        and function_id in [referenced_id(t["Arn"]) for t in rule["Properties"].get("Targets", [])]
     }
 
-    # Then one targets poll_email, is marked as the email-poll schedule, and may invoke it
+
+def may_be_invoked_by_rule(template_json: dict[str, Any], function_id: str, rule_id: str) -> bool:
+    permissions = resources_of_type(template_json, "AWS::Lambda::Permission").values()
+    return any(
+        p["Properties"]["Principal"] == "events.amazonaws.com"
+        and referenced_id(p["Properties"]["FunctionName"]) == function_id
+        and referenced_id(p["Properties"].get("SourceArn")) == rule_id
+        for p in permissions
+    )
+
+
+def test_email_polling_runs_on_a_schedule(template_json: dict[str, Any]) -> None:
+    # Given the poll_email function, When a rule runs it at a fixed rate
+    poll_id, _ = function_by_name(template_json, "poll_email")
+    scheduled = rate_rules_targeting(template_json, poll_id)
+
+    # Then there is one, marked as the email-poll schedule, and it may invoke poll_email
     assert len(scheduled) == 1, f"rate rules targeting poll_email: {list(scheduled)}"
     [(rule_id, rule)] = scheduled.items()
     assert rule.get("Metadata", {}).get(SCHEDULE_METADATA) == EMAIL_POLL_SCHEDULE
-    permissions = resources_of_type(template_json, "AWS::Lambda::Permission").values()
-    assert any(
-        p["Properties"]["Principal"] == "events.amazonaws.com"
-        and referenced_id(p["Properties"]["FunctionName"]) == poll_id
-        and referenced_id(p["Properties"].get("SourceArn")) == rule_id
-        for p in permissions
-    ), "EventBridge may not invoke poll_email"
+    assert may_be_invoked_by_rule(template_json, poll_id, rule_id), "EventBridge may not invoke poll_email"
+
+
+def test_pending_template_reviews_are_synced_every_15_minutes(template_json: dict[str, Any]) -> None:
+    # Given the sync_templates function, When a rule runs it at a fixed rate
+    sync_id, sync = function_by_name(template_json, "sync_templates")
+    scheduled = rate_rules_targeting(template_json, sync_id)
+
+    # Then there is one, every 15 minutes, marked as the template-sync schedule, allowed to invoke it
+    assert len(scheduled) == 1, f"rate rules targeting sync_templates: {list(scheduled)}"
+    [(rule_id, rule)] = scheduled.items()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(15 minutes)"
+    assert rule.get("Metadata", {}).get(SCHEDULE_METADATA) == TEMPLATE_SYNC_SCHEDULE
+    assert may_be_invoked_by_rule(template_json, sync_id, rule_id), (
+        "EventBridge may not invoke sync_templates"
+    )
+    # And a run has time for a batch of provider calls (each bounded by a 10-second timeout)
+    assert sync["Properties"]["Timeout"] == 120
 
 
 # cdk-nag

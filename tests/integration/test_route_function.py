@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import builders
 from builders import lambda_context
 from inbox.accounts import Channel, Provider
 from inbox.inbound import Contact, InboundMessage, MessageType, QueuedEvent, TemplateStatusEvent, group_id
@@ -16,23 +17,9 @@ pytestmark = pytest.mark.usefixtures("aws")
 
 
 def sqs_record(event: InboundMessage | TemplateStatusEvent, message_id: str) -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "receiptHandle": "r",
-        "body": QueuedEvent(event=event).model_dump_json(),
-        "attributes": {
-            "MessageGroupId": group_id(event),
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": "0",
-            "SenderId": "x",
-            "ApproximateFirstReceiveTimestamp": "0",
-        },
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:inbound.fifo",
-        "awsRegion": "us-east-1",
-    }
+    return builders.sqs_record(
+        QueuedEvent(event=event).model_dump_json(), message_id, queue="inbound.fifo", group_id=group_id(event)
+    )
 
 
 def review(event: str = "APPROVED") -> TemplateStatusEvent:

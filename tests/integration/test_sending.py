@@ -13,6 +13,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+import builders
 from builders import call_api, lambda_context
 from inbox.conversations import AUTO_REPLY, Direction, Message, MessageStatus
 from inbox.ids import new_id
@@ -122,22 +123,9 @@ def stored_message(message: Message) -> Message:
 def sqs_record(
     request: OutboundRequest, message_id: str, *, receipt: str = "r", receives: int = 1
 ) -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "receiptHandle": receipt,
-        "body": request.model_dump_json(),
-        "attributes": {
-            "ApproximateReceiveCount": str(receives),
-            "SentTimestamp": "0",
-            "SenderId": "x",
-            "ApproximateFirstReceiveTimestamp": "0",
-        },
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:OutboundQueue",
-        "awsRegion": "us-east-1",
-    }
+    return builders.sqs_record(
+        request.model_dump_json(), message_id, queue="OutboundQueue", receipt=receipt, receives=receives
+    )
 
 
 def queued_record(queue_url: str, request: OutboundRequest) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from inbox.errors import FieldProblem, Invalid
+from inbox.records import Tombstoned
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -214,7 +215,7 @@ def _problem(error: Any) -> str:
     return str(error["msg"]).removeprefix("Value error, ")
 
 
-class Account(BaseModel):
+class Account(Tombstoned):
     """An account as the API returns it (credentials never included)."""
 
     id: str
@@ -230,11 +231,6 @@ class Account(BaseModel):
     has_credentials: bool = False
     created_at: datetime
     updated_at: datetime
-    deleted_at: datetime | None = Field(default=None, exclude=True)
-
-    @property
-    def deleted(self) -> bool:
-        return self.deleted_at is not None
 
 
 class AccountCreate(BaseModel):

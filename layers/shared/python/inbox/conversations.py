@@ -71,6 +71,9 @@ class Conversation(BaseModel):
     window_expires_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+    context: dict[str, str] = Field(
+        default_factory=dict, description="e.g. quote_number, set by integrations"
+    )
     routing: RoutingRecord = Field(default_factory=RoutingRecord)
 
 

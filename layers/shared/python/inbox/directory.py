@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from inbox.accounts import EmailAddress, PhoneNumber
 from inbox.errors import FieldProblem, Invalid
+from inbox.records import Tombstoned
 
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@:+-]{1,128}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -43,15 +44,10 @@ class UserCreate(UserFields):
     id: UserId | None = Field(default=None, description="The Cognito user's `sub`; generated when absent")
 
 
-class User(UserFields):
+class User(UserFields, Tombstoned):
     id: str
     created_at: datetime
     updated_at: datetime
-    deleted_at: datetime | None = Field(default=None, exclude=True)
-
-    @property
-    def deleted(self) -> bool:
-        return self.deleted_at is not None
 
 
 class CustomerFields(BaseModel):

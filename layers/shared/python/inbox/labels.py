@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from inbox.records import Tombstoned
+
 DEFAULT_COLOR = "#9E9E9E"
 
 LabelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -63,15 +65,10 @@ class LabelUpdate(BaseModel):
         return self
 
 
-class Label(BaseModel):
+class Label(Tombstoned):
     id: str
     name: str
     description: str | None = None
     color: str
     created_at: datetime
     updated_at: datetime
-    deleted_at: datetime | None = Field(default=None, exclude=True)
-
-    @property
-    def deleted(self) -> bool:
-        return self.deleted_at is not None

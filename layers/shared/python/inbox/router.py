@@ -55,6 +55,7 @@ from inbox.store.conversations import (
     workload_key,
 )
 from inbox.store.customers import CustomerStore
+from inbox.variables import conversation_context
 
 COMMIT_ATTEMPTS = 12
 RETRY_PAUSE_SECONDS = 0.01
@@ -404,12 +405,10 @@ def _context(
     message: InboundMessage, state: ContactState, snapshot: AccountSnapshot, assignee: User | None
 ) -> dict[str, str | None]:
     """What an auto-reply's variables can say about this conversation."""
-    return {
-        "customer_name": state.customer_name or message.contact.name,
-        "company_name": state.company_name,
-        "contact_name": message.contact.name,
-        "user_name": assignee.name if assignee else None,
-        "account_name": snapshot.account.name,
-        "business_name": str(snapshot.account.config.get("business_name") or "") or None,
-        "sender_name": snapshot.account.sender_name,
-    }
+    return conversation_context(
+        account=snapshot.account,
+        contact_name=message.contact.name,
+        customer_name=state.customer_name,
+        company_name=state.company_name,
+        assignee=assignee,
+    )

@@ -4,6 +4,7 @@ reads through (an account's settings and the team change rarely: read once a min
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from inbox.cache import TtlCache
 from inbox.directory import User
@@ -13,7 +14,9 @@ from inbox.observability import logger
 from inbox.router import Collaborators, Router
 from inbox.store.account_settings import AccountSettingsStore, AccountSnapshot
 from inbox.store.template_reviews import TemplateReviewStore
+from inbox.store.templates import TemplateStore
 from inbox.store.users import UserStore
+from inbox.template_approval import apply_review
 
 SETTINGS_CACHE_SECONDS = 60
 
@@ -42,7 +45,11 @@ def default_router() -> Router:
 
 
 def route_event(
-    body: str, *, router: Router | None = None, reviews: TemplateReviewStore | None = None
+    body: str,
+    *,
+    router: Router | None = None,
+    reviews: TemplateReviewStore | None = None,
+    templates: TemplateStore | None = None,
 ) -> None:
     """Apply one inbound-queue message (its JSON body); raises to leave it on the queue."""
     event = QueuedEvent.model_validate_json(body).event
@@ -52,6 +59,9 @@ def route_event(
             "Template review recorded" if recorded else "Template review already recorded",
             extra={"template_id": event.provider_template_id, "review": event.event},
         )
+        # Applied even when already recorded: a redelivery may follow a failed application, and
+        # applying twice changes nothing.
+        review_template(event, templates or TemplateStore())
     elif isinstance(event, InboundMessage):
         try:
             (router or default_router()).route_message(event)
@@ -62,3 +72,26 @@ def route_event(
             )
     elif isinstance(event, StatusEvent):
         (router or default_router()).route_status(event)
+
+
+def review_template(event: TemplateStatusEvent, templates: TemplateStore) -> None:
+    """Move the reviewed template's approval; a concurrent change (`Conflict`) is raised, so the
+    queue delivers the review again. A template we do not know (made outside the product, or
+    deleted) only has its review recorded."""
+    try:
+        found = templates.by_provider_template_id(event.provider_template_id)
+        template, version = templates.read(found.id) if found else (None, 0)
+    except NotFound:
+        template = None  # deleted meanwhile
+    if template is None:
+        logger.info(
+            "Review of a template the inbox does not know", extra={"template_id": event.provider_template_id}
+        )
+        return
+    approval = apply_review(template, event, now=datetime.now(UTC))
+    if approval is not None:
+        templates.replace(template, template.model_copy(update={"approval": approval}), version=version)
+        logger.info(
+            "Template review applied",
+            extra={"template_id": template.id, "approval_status": approval.status.value},
+        )

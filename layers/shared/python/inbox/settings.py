@@ -37,6 +37,7 @@ class Settings(BaseModel):
     meta_app_secret_name: str | None = None
     meta_graph_url: str = "https://graph.facebook.com/v21.0"
     twilio_api_url: str = "https://api.twilio.com"
+    twilio_content_url: str = "https://content.twilio.com"  # the Content API has its own host
     google_oauth_url: str = "https://oauth2.googleapis.com"
     gmail_api_url: str = "https://gmail.googleapis.com"
     microsoft_login_url: str = "https://login.microsoftonline.com"

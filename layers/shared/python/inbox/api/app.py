@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
-from inbox.api import accounts, conversations, directory, errors, labels, whatsapp
+from inbox.api import accounts, conversations, directory, errors, labels, templates, whatsapp
 
 TITLE = "inbox API"
 VERSION = "1"
@@ -13,7 +13,14 @@ VERSION = "1"
 def build_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
     errors.register(app)
-    for router in (accounts.router, labels.router, directory.router, whatsapp.router, conversations.router):
+    for router in (
+        accounts.router,
+        labels.router,
+        directory.router,
+        whatsapp.router,
+        conversations.router,
+        templates.router,
+    ):
         app.include_router(router, prefix="/v1")
     app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
 

@@ -84,8 +84,7 @@ def query_page(
         query["IndexName"] = index
     if live_only:
         query["FilterExpression"] = "attribute_not_exists(deleted_at)"
-    expected = {PARTITION_KEY, SORT_KEY} | ({pk, sk} if index else set())
-    start = decode_cursor(cursor, expected_keys=expected)
+    start = decode_start(cursor, index)
     if start:
         query["ExclusiveStartKey"] = start
     response = table.query(**query)
@@ -93,6 +92,16 @@ def query_page(
         items=[from_item(model, item) for item in response.get("Items", [])],
         next_cursor=encode_cursor(response.get("LastEvaluatedKey")),
     )
+
+
+def decode_start(cursor: str | None, index: str | None = None) -> dict[str, Any] | None:
+    """The ExclusiveStartKey a cursor of a query on `index` (or the table) stands for."""
+    expected = {PARTITION_KEY, SORT_KEY} | ({f"{index}pk", f"{index}sk"} if index else set())
+    return decode_cursor(cursor, expected_keys=expected)
+
+
+def encode_start(last_key: dict[str, Any] | None) -> str | None:
+    return encode_cursor(last_key)
 
 
 def put(

@@ -1,0 +1,434 @@
+"""WhatsApp templates through the provider's review: submitted (Meta, or Twilio's Content API),
+then followed to `approved` or `rejected` by Meta's review webhook (`apply_review`) and by a
+periodic sync of the pending ones (`sync_pending`).
+
+A submission never raises for the provider's sake: it returns the template's new `Approval`, in
+`error` with a reason for the admin when the provider refused, failed or was out of reach, so the
+template is never lost between two states and can be submitted again.
+
+- Meta: a template is created once (`POST /{waba_id}/message_templates`); after that it is edited
+  in place (`POST /{template_id}`), because a name and language stay taken at Meta once used, and
+  a rejected template may be edited any number of times (an approved one ten times a month).
+- Twilio: content cannot be changed once submitted to WhatsApp, so every submission creates a new
+  content (positional `{{1}}` variables, in the order `approval.variable_order` keeps) and requests
+  its approval under a fresh name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+
+from inbox import account_lifecycle
+from inbox.accounts import (
+    CHANNEL_OF,
+    Account,
+    AccountStatus,
+    Channel,
+    MetaCloudCredentials,
+    Provider,
+    TwilioCredentials,
+)
+from inbox.errors import Conflict, InboxError, Invalid, NotFound
+from inbox.inbound import TemplateStatusEvent
+from inbox.observability import logger
+from inbox.rendering import PLACEHOLDER, variables
+from inbox.settings import settings
+from inbox.store.accounts import AccountStore
+from inbox.store.credentials import CredentialVault, MissingCredentials
+from inbox.store.templates import TemplateStore
+from inbox.template_lint import MAX_NAME, example_for, example_of, lint, meta_name
+from inbox.templates import Approval, ApprovalStatus, Template
+from inbox.whatsapp.template_review import (
+    CredentialsRejected,
+    MetaTemplates,
+    Review,
+    ReviewFailed,
+    TwilioContent,
+)
+
+__all__ = [
+    "SyncReport",
+    "apply_review",
+    "example_for",
+    "lint",
+    "meta_name",
+    "needs_review",
+    "submit",
+    "sync_pending",
+]
+
+# The provider's status (Meta's events and fields, Twilio's approval status), any case, to ours.
+# Others (FLAGGED, IN_APPEAL, unsubmitted …) leave the status as it is and only say why.
+PROVIDER_STATUS = {
+    "APPROVED": ApprovalStatus.APPROVED,
+    "REJECTED": ApprovalStatus.REJECTED,
+    "PENDING": ApprovalStatus.PENDING,
+    "RECEIVED": ApprovalStatus.PENDING,  # Twilio: the request reached it, WhatsApp has not answered
+    "PAUSED": ApprovalStatus.PAUSED,
+    "DISABLED": ApprovalStatus.DISABLED,
+}
+NO_CREDENTIALS = "The account has no stored credentials: give them in the account's settings."
+# A template is asked about at most this often (the sync runs every 15 minutes).
+RECHECK_AFTER = timedelta(minutes=10)
+# Meta's event time has a one-second grain and clocks differ: a review dated a little before our
+# submission is still about it; one from well before is about an earlier submission.
+CLOCK_TOLERANCE = timedelta(minutes=2)
+SYNC_PAGE = 50
+# A check takes at most the provider timeout; the run stops before one could outlast the function.
+SECONDS_PER_CHECK = 15.0
+# Pages of pending templates read by one run at most (they may all have been checked recently).
+MAX_SYNC_PAGES = 20
+
+
+def needs_review(provider: Provider) -> bool:
+    """Whether the provider's templates must be approved before use (WhatsApp: Meta, Twilio)."""
+    return CHANNEL_OF[provider] is Channel.WHATSAPP
+
+
+def submit(
+    template: Template, account: Account, *, vault: CredentialVault | None = None, now: datetime
+) -> Approval:
+    """Submit the template for review at the account's provider: its new approval (`pending`, or
+    what the provider answered at once; `error` with the reason when the submission failed, the
+    provider's ids kept). Credentials the provider refuses also put the account in `error`."""
+    previous = template.approval
+    if not needs_review(account.provider):
+        return Approval(status=ApprovalStatus.NOT_REQUIRED, updated_at=now)
+    try:
+        lint(template, account.provider)
+    except Invalid as invalid:
+        return _failed(previous, invalid.message, now, attempted=False)
+    vault = vault if vault is not None else CredentialVault()
+    try:
+        if account.provider is Provider.META_CLOUD:
+            return _submit_to_meta(template, account, vault, now)
+        return _submit_to_twilio(template, account, vault, now)
+    except MissingCredentials:
+        _credentials_rejected(account, NO_CREDENTIALS, AccountStore(), now)
+        return _failed(previous, NO_CREDENTIALS, now, attempted=False)
+    except CredentialsRejected as rejected:
+        _credentials_rejected(account, rejected.reason, AccountStore(), now)
+        return _failed(previous, rejected.reason, now, attempted=True)
+    except ReviewFailed as failed:
+        return _failed(previous, failed.reason, now, attempted=True)
+
+
+def apply_review(template: Template, event: TemplateStatusEvent, *, now: datetime) -> Approval | None:
+    """The approval after Meta's review event; None when it changes nothing (a redelivery, a
+    review of an earlier submission)."""
+    current = template.approval
+    if current.submitted_at and _aware(event.occurred_at) < _aware(current.submitted_at) - CLOCK_TOLERANCE:
+        return None
+    return _reviewed(
+        current, Review(current.provider_template_id or "", event.event, event.reason), "Meta", now
+    )
+
+
+class SyncReport(BaseModel):
+    """One run of the sync: templates asked about, whose status moved, whose check failed, and
+    left for a later run (checked recently, account unusable, changed meanwhile)."""
+
+    checked: int = 0
+    changed: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def sync_pending(
+    *,
+    store: TemplateStore,
+    accounts: AccountStore,
+    vault: CredentialVault,
+    now: datetime,
+    limit: int = 50,
+    recheck_after: timedelta = RECHECK_AFTER,
+    seconds_left: Callable[[], float] | None = None,
+) -> SyncReport:
+    """Ask the providers about pending templates (at most `limit` per run), account by account,
+    and store what moved. Each check is recorded on its template (`checked_at`, and the reason when
+    it failed); an account whose credentials are refused is recorded once and left alone for the
+    rest of the run, and later runs skip it until it is reconnected. An account whose provider
+    fails or does not answer is left for the next run too. `seconds_left` (the function's
+    remaining time) stops the run before a check could outlast it."""
+    run = _SyncRun(store, accounts, vault, now, recheck_after, seconds_left or (lambda: float("inf")))
+    by_account: dict[str, list[Template]] = {}
+    for template in _due(run, limit):
+        by_account.setdefault(template.account_id, []).append(template)
+    for account_id, templates in by_account.items():
+        _sync_account(run, account_id, templates)
+    return run.report
+
+
+# --- Submission ----------------------------------------------------------------------------------
+
+
+def _submit_to_meta(template: Template, account: Account, vault: CredentialVault, now: datetime) -> Approval:
+    previous = template.approval
+    credentials = vault.load(account.id, MetaCloudCredentials)
+    meta = MetaTemplates(settings().meta_graph_url, credentials.access_token)
+    name = previous.provider_name or meta_name(template)
+    body = _meta_body(template)
+    if previous.provider_template_id:
+        # Meta keeps a template's name and language taken: the template is edited in place. Only a
+        # rejected one may change category (approved ones are locked by the templates API, so one
+        # in error with an id is a rejected one whose resubmission failed).
+        changes: dict[str, object] = {"components": [body]}
+        if previous.status in (ApprovalStatus.REJECTED, ApprovalStatus.ERROR):
+            changes["category"] = _category(template)
+        review = meta.edit(previous.provider_template_id, changes)
+    else:
+        review = meta.create(
+            str(account.config["waba_id"]),
+            {
+                "name": name,
+                "language": template.language,
+                "category": _category(template),
+                "parameter_format": "named",
+                "components": [body],
+            },
+        )
+    return _submitted(previous, review, name, now)
+
+
+def _meta_body(template: Template) -> dict[str, object]:
+    """The BODY component: the text (placeholders written `{{name}}`) and an example per variable."""
+    body: dict[str, object] = {"type": "BODY", "text": PLACEHOLDER.sub(r"{{\1}}", template.content)}
+    named = variables(template.content)
+    if named:
+        body["example"] = {
+            "body_text_named_params": [{"param_name": v, "example": example_of(template, v)} for v in named]
+        }
+    return body
+
+
+def _submit_to_twilio(
+    template: Template, account: Account, vault: CredentialVault, now: datetime
+) -> Approval:
+    previous = template.approval
+    credentials = vault.load(account.id, TwilioCredentials)
+    content_api = TwilioContent(
+        settings().twilio_content_url, str(account.config["account_sid"]), credentials.auth_token
+    )
+    base = meta_name(template) or re.sub(r"[^a-z0-9]+", "_", template.id.lower()).strip("_")
+    # WhatsApp keeps a submitted name taken: a resubmission goes under a new one.
+    name = base if not previous.provider_template_id else _suffixed(base, f"_v{previous.attempts + 1}")
+    order = variables(template.content)
+    position = {variable: str(i) for i, variable in enumerate(order, start=1)}
+    content: dict[str, object] = {
+        "friendly_name": name,
+        "language": template.language,
+        "types": {
+            "twilio/text": {
+                "body": PLACEHOLDER.sub(lambda m: f"{{{{{position[m.group(1)]}}}}}", template.content)
+            }
+        },
+    }
+    if order:
+        content["variables"] = {position[v]: example_of(template, v) for v in order}
+    sid = content_api.create(content)
+    review = content_api.request_whatsapp_approval(sid, name=name, category=_category(template))
+    return _submitted(previous, review, name, now).model_copy(update={"variable_order": order})
+
+
+def _category(template: Template) -> str:
+    # Meta's enum (and Twilio's) is UTILITY, MARKETING, AUTHENTICATION.
+    return template.category.value.upper() if template.category else ""
+
+
+def _suffixed(name: str, suffix: str) -> str:
+    return name[: MAX_NAME - len(suffix)].rstrip("_") + suffix
+
+
+def _submitted(previous: Approval, review: Review, name: str, now: datetime) -> Approval:
+    return Approval(
+        status=_status(review.status) or ApprovalStatus.PENDING,
+        reason=review.reason,
+        provider_template_id=review.provider_template_id,
+        provider_name=name,
+        submitted_at=now,
+        updated_at=now,
+        attempts=previous.attempts + 1,
+    )
+
+
+def _failed(previous: Approval, reason: str, now: datetime, *, attempted: bool) -> Approval:
+    """`error`, with why; the provider's ids kept (the template may exist there already)."""
+    return previous.model_copy(
+        update={
+            "status": ApprovalStatus.ERROR,
+            "reason": reason,
+            "updated_at": now,
+            "attempts": previous.attempts + (1 if attempted else 0),
+        }
+    )
+
+
+def _credentials_rejected(account: Account, reason: str, accounts: AccountStore, now: datetime) -> None:
+    try:
+        account_lifecycle.record_credentials_rejected(account.id, reason, accounts=accounts, now=now)
+    except InboxError as error:
+        # The account was deleted or kept changing meanwhile: the template's state says it anyway.
+        logger.warning(
+            "Could not put the account in error", extra={"account_id": account.id, "code": error.code}
+        )
+
+
+# --- Reviews -------------------------------------------------------------------------------------
+
+
+def _status(provider_status: str) -> ApprovalStatus | None:
+    return PROVIDER_STATUS.get(provider_status.strip().upper())
+
+
+def _reviewed(current: Approval, review: Review, provider: str, now: datetime) -> Approval | None:
+    """The approval after the provider's word on it; None when nothing changes."""
+    status = _status(review.status)
+    if status is None:
+        status, reason = current.status, review.reason or f"{provider} reports the template {review.status}."
+    elif status is ApprovalStatus.REJECTED:
+        reason = review.reason or f"{provider} rejected the template without giving a reason."
+    elif status in (ApprovalStatus.PAUSED, ApprovalStatus.DISABLED):
+        reason = review.reason or f"{provider} {status.value} the template."
+    else:
+        reason = None
+    if (status, reason) == (current.status, current.reason):
+        return None
+    return current.model_copy(update={"status": status, "reason": reason, "updated_at": now})
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- Sync ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _SyncRun:
+    store: TemplateStore
+    accounts: AccountStore
+    vault: CredentialVault
+    now: datetime
+    recheck_after: timedelta
+    seconds_left: Callable[[], float]
+    report: SyncReport = field(default_factory=SyncReport)
+
+
+def _due(run: _SyncRun, limit: int) -> list[Template]:
+    """Up to `limit` pending templates not asked about within `recheck_after`."""
+    due: list[Template] = []
+    cursor = None
+    for _ in range(MAX_SYNC_PAGES):
+        page = run.store.pending(cursor=cursor, limit=SYNC_PAGE)
+        for template in page.items:
+            if len(due) >= limit:
+                return due
+            if _recent(template.approval, run.now, run.recheck_after):
+                run.report.skipped += 1
+            else:
+                due.append(template)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return due
+
+
+def _recent(approval: Approval, now: datetime, recheck_after: timedelta) -> bool:
+    last = approval.checked_at or approval.submitted_at
+    return last is not None and _aware(now) - _aware(last) < recheck_after
+
+
+def _sync_account(run: _SyncRun, account_id: str, templates: list[Template]) -> None:
+    report = run.report
+    try:
+        account = run.accounts.get(account_id)
+    except NotFound:
+        report.skipped += len(templates)
+        return
+    if account.status is not AccountStatus.ACTIVE or not needs_review(account.provider):
+        # Paused by the admin, or in error until reconnected: asking again would only fail again.
+        report.skipped += len(templates)
+        return
+    try:
+        ask = _reviewer(account, run.vault)
+    except MissingCredentials:
+        _credentials_rejected(account, NO_CREDENTIALS, run.accounts, run.now)
+        report.skipped += len(templates)
+        return
+    provider = "Meta" if account.provider is Provider.META_CLOUD else "Twilio"
+    for index, listed in enumerate(templates):
+        if run.seconds_left() < SECONDS_PER_CHECK:
+            report.skipped += len(templates) - index
+            return
+        stop = _check(run, listed, ask, provider)
+        if stop is not None:
+            if isinstance(stop, CredentialsRejected):
+                _credentials_rejected(account, stop.reason, run.accounts, run.now)
+            report.skipped += len(templates) - index - 1
+            return
+
+
+def _check(
+    run: _SyncRun, listed: Template, ask: Callable[[str], Review], provider: str
+) -> CredentialsRejected | ReviewFailed | None:
+    """Ask about one template and store the answer (or the failed check); the failure that should
+    stop the account's checks for this run, if any."""
+    report = run.report
+    try:
+        template, version = run.store.read(listed.id)
+    except NotFound:
+        report.skipped += 1
+        return None
+    provider_id = template.approval.provider_template_id
+    if (
+        template.approval.status is not ApprovalStatus.PENDING
+        or not provider_id
+        or _recent(template.approval, run.now, run.recheck_after)
+    ):
+        report.skipped += 1  # moved, or checked, since it was listed
+        return None
+    report.checked += 1
+    stop: CredentialsRejected | ReviewFailed | None = None
+    try:
+        review = ask(provider_id)
+    except (CredentialsRejected, ReviewFailed) as failed:
+        report.failed += 1
+        after = _check_failed(template.approval, failed.reason, run.now)
+        # Refused credentials, or a provider down or silent: its other templates would fare no better.
+        if isinstance(failed, CredentialsRejected) or failed.retryable:
+            stop = failed
+    else:
+        moved = _reviewed(template.approval, review, provider, run.now) or template.approval
+        after = moved.model_copy(update={"checked_at": run.now})
+    try:
+        run.store.replace(template, template.model_copy(update={"approval": after}), version=version)
+    except Conflict:
+        report.skipped += 1  # changed meanwhile (an edit, a webhook): the next run looks again
+    else:
+        report.changed += after.status is not template.approval.status
+    return stop
+
+
+def _reviewer(account: Account, vault: CredentialVault) -> Callable[[str], Review]:
+    """How to ask the account's provider about one template (credentials loaded once)."""
+    if account.provider is Provider.META_CLOUD:
+        meta = MetaTemplates(
+            settings().meta_graph_url, vault.load(account.id, MetaCloudCredentials).access_token
+        )
+        return meta.review
+    twilio = TwilioContent(
+        settings().twilio_content_url,
+        str(account.config["account_sid"]),
+        vault.load(account.id, TwilioCredentials).auth_token,
+    )
+    return twilio.review
+
+
+def _check_failed(approval: Approval, reason: str, now: datetime) -> Approval:
+    """Still pending (the review goes on at the provider); the failed check recorded."""
+    return approval.model_copy(update={"checked_at": now, "reason": f"Could not check the review: {reason}"})
