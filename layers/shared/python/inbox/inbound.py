@@ -100,6 +100,7 @@ class InboundMessage(BaseModel):
     contacts: list[dict[str, Any]] = Field(default_factory=list)
     reply_to_provider_id: str | None = None  # the message this one answers (WhatsApp context)
     errors: list[dict[str, Any]] = Field(default_factory=list)
+    headers: dict[str, str] = Field(default_factory=dict, description="email headers (RFC 3834 checks)")
     raw: dict[str, Any] = Field(default_factory=dict, description="the provider's own object")
 
 

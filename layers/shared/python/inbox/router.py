@@ -112,33 +112,22 @@ class Router:
     def _plan(
         self, message: InboundMessage, snapshot: AccountSnapshot, contact: ContactState | None, now: datetime
     ) -> _Plan:
+        """Decide everything first (conversation, assignment, auto-reply), then write it all."""
         account = snapshot.account
-        inbound = Message(
-            id=new_id("msg"),
-            conversation_id="",
-            account_id=account.id,
-            direction=Direction.IN,
-            type=message.type,
-            text=message.text,
-            media=message.media,
-            status=MessageStatus.RECEIVED,
-            provider_message_id=message.provider_message_id,
-            created_at=message.sent_at,
-            sent_at=message.sent_at,
-            raw=message.raw,
-        )
         window = message.sent_at + SERVICE_WINDOW
         state = contact or ContactState(
             account_id=account.id, address=message.contact.address, first_seen_at=now
         )
-        writes: list[dict[str, Any]] = []
         users = self.c.users()
         if any(user_id not in users for user_id in snapshot.authorized_users.user_ids):
             users = self.c.users(fresh=True)  # someone authorized was added since the team was cached
+
+        opened: Conversation | None = None
+        loads: Workloads | None = None
         if state.open_conversation_id is None:
             customer = self._customer(message)
             decision, loads = self._assign(snapshot, users, customer, state, now)
-            conversation = Conversation(
+            opened = Conversation(
                 id=new_id("cnv"),
                 account_id=account.id,
                 channel=account.channel,
@@ -154,8 +143,8 @@ class Router:
             )
             state = state.model_copy(
                 update={
-                    "open_conversation_id": conversation.id,
-                    "customer_id": customer.id if customer else None,
+                    "open_conversation_id": opened.id,
+                    "customer_id": opened.customer_id,
                     "customer_name": customer.name if customer else None,
                     "company_name": customer.company_name if customer else None,
                     **(
@@ -165,18 +154,24 @@ class Router:
                     ),
                 }
             )
-            writes.append(items.put(conversation_item(conversation), condition=items.NOT_EXISTS))
-            if decision.assignee_id:
-                writes.append(_count_assignment(decision.assignee_id, now, loads))
-            conversation_id = conversation.id
-            assignee_id = decision.assignee_id
-        else:
-            conversation_id = state.open_conversation_id
-            assignee_id = state.last_assignee_id
-            writes.append(self._touch(conversation_id, message.sent_at, window, now))
+        conversation_id = opened.id if opened else str(state.open_conversation_id)
+        assignee_id = opened.assignee_id if opened else state.last_assignee_id
 
-        inbound = inbound.model_copy(update={"conversation_id": conversation_id})
-        reply_decision = decide_auto_reply(
+        inbound = Message(
+            id=new_id("msg"),
+            conversation_id=conversation_id,
+            account_id=account.id,
+            direction=Direction.IN,
+            type=message.type,
+            text=message.text,
+            media=message.media,
+            status=MessageStatus.RECEIVED,
+            provider_message_id=message.provider_message_id,
+            created_at=message.sent_at,
+            sent_at=message.sent_at,
+            raw=message.raw,
+        )
+        decision_to_reply = decide_auto_reply(
             snapshot.auto_reply,
             account_status=account.status,
             hours=snapshot.business_hours,
@@ -184,24 +179,27 @@ class Router:
             now=now,
             first_contact=contact is None,
             last_auto_reply_at=state.last_auto_reply_at,
-            headers=getattr(message, "headers", {}) or {},
+            headers=message.headers,
             sender=message.contact.address,
             context=_context(message, state, snapshot, users.get(assignee_id) if assignee_id else None),
         )
-        reply: OutboundRequest | None = None
-        record = AutoReplyRecord(inbound_message_id=inbound.id, decided_at=now, decision=reply_decision)
-        if reply_decision.send and reply_decision.text:
+        record = AutoReplyRecord(inbound_message_id=inbound.id, decided_at=now, decision=decision_to_reply)
+        outgoing: Message | None = None
+        if decision_to_reply.send and decision_to_reply.text:
             outgoing = Message(
                 id=new_id("msg"),
                 conversation_id=conversation_id,
                 account_id=account.id,
                 direction=Direction.OUT,
-                text=reply_decision.text,
+                text=decision_to_reply.text,
                 sent_by=AUTO_REPLY,
                 status=MessageStatus.QUEUED,
                 created_at=now,
             )
             record = record.model_copy(update={"reply_message_id": outgoing.id})
+            state = state.model_copy(update={"last_auto_reply_at": now})
+        reply = None
+        if outgoing is not None:
             key = message_key(outgoing)
             reply = OutboundRequest(
                 account_id=account.id,
@@ -210,29 +208,28 @@ class Router:
                 message_sk=key["sk"],
                 to=message.contact.address,
             )
-            writes.append(items.put(message_item(outgoing), condition=items.NOT_EXISTS))
-            state = state.model_copy(update={"last_auto_reply_at": now})
-        writes.append(
-            {
-                "Update": {
-                    "Key": conversation_key(conversation_id),
-                    "UpdateExpression": "SET routing.auto_reply = :record",
-                    "ExpressionAttributeValues": {":record": items.to_item(record)},
-                }
-            }
-        )
-        writes.append(items.put(items.to_item(state, **contact_key(account.id, state.address))))
-        writes.append(items.put(message_item(inbound), condition=items.NOT_EXISTS))
-        dedupe = {
+
+        # The dedupe record first: its condition is what makes a replay a no-op.
+        dedupe: dict[str, Any] = {
             **inbound_key(account.id, message.provider_message_id),
             "conversation_id": conversation_id,
             "message_id": inbound.id,
-            "pending_reply": reply.model_dump() if reply else None,
         }
-        writes.insert(
-            0, items.put({k: v for k, v in dedupe.items() if v is not None}, condition=items.NOT_EXISTS)
-        )
-        return _Plan(writes=_merge_conversation_writes(writes), reply=reply)
+        if reply is not None:
+            dedupe["pending_reply"] = reply.model_dump()
+        writes: list[dict[str, Any]] = [items.put(dedupe, condition=items.NOT_EXISTS)]
+        if opened is not None:
+            opened.routing.auto_reply = record
+            writes.append(items.put(conversation_item(opened), condition=items.NOT_EXISTS))
+            if opened.assignee_id:
+                writes.append(_count_assignment(opened.assignee_id, now, loads))
+        else:
+            writes.append(self._touch(conversation_id, message.sent_at, window, now, record))
+        if outgoing is not None:
+            writes.append(items.put(message_item(outgoing), condition=items.NOT_EXISTS))
+        writes.append(items.put(items.to_item(state, **contact_key(account.id, state.address))))
+        writes.append(items.put(message_item(inbound), condition=items.NOT_EXISTS))
+        return _Plan(writes=writes, reply=reply)
 
     def _customer(self, message: InboundMessage) -> Customer | None:
         if message.channel is Channel.EMAIL:
@@ -278,14 +275,21 @@ class Router:
         return decision, loads if needs_load else None
 
     def _touch(
-        self, conversation_id: str, sent_at: datetime, window: datetime, now: datetime
+        self,
+        conversation_id: str,
+        sent_at: datetime,
+        window: datetime,
+        now: datetime,
+        record: AutoReplyRecord,
     ) -> dict[str, Any]:
+        """The update of an open conversation by a new inbound message (its indexes follow)."""
         order = f"{sent_at.isoformat()}#{conversation_id}"
         return {
             "Update": {
                 "Key": conversation_key(conversation_id),
                 "UpdateExpression": "SET last_message_at = :t, last_inbound_at = :t, window_expires_at = :w, "
-                "updated_at = :now, gsi1sk = :open_order, gsi2sk = :open_order, gsi3sk = :order",
+                "updated_at = :now, gsi1sk = :open_order, gsi2sk = :open_order, gsi3sk = :order, "
+                "routing.auto_reply = :record",
                 "ConditionExpression": "attribute_exists(pk)",
                 "ExpressionAttributeValues": {
                     ":t": sent_at.isoformat(),
@@ -293,6 +297,7 @@ class Router:
                     ":now": now.isoformat(),
                     ":open_order": f"open#{order}",
                     ":order": order,
+                    ":record": items.to_item(record),
                 },
             }
         }
@@ -379,26 +384,6 @@ def _count_assignment(user_id: str, now: datetime, loads: Workloads | None) -> d
             update["ConditionExpression"] = "open_assigned = :seen"
             update["ExpressionAttributeValues"][":seen"] = seen[0]
     return {"Update": update}
-
-
-def _merge_conversation_writes(writes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A transaction may touch an item once: fold the routing-record update into the conversation's
-    own write (its Put for a new conversation, its Update for an existing one)."""
-    routing = next(
-        w for w in writes if "Update" in w and "routing.auto_reply" in w["Update"]["UpdateExpression"]
-    )
-    record = routing["Update"]["ExpressionAttributeValues"][":record"]
-    merged = []
-    for write in writes:
-        if write is routing:
-            continue
-        if "Put" in write and write["Put"]["Item"].get("sk") == "CONV":
-            write["Put"]["Item"]["routing"]["auto_reply"] = record
-        elif "Update" in write and write["Update"]["Key"].get("sk") == "CONV":
-            write["Update"]["UpdateExpression"] += ", routing.auto_reply = :record"
-            write["Update"]["ExpressionAttributeValues"][":record"] = record
-        merged.append(write)
-    return merged
 
 
 def _context(

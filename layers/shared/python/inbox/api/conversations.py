@@ -33,14 +33,16 @@ def list_conversations(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Page[ConversationSummary]:
     visible = None if caller.is_admin else AccountSettingsStore().authorized_accounts(caller.user_id)
+    if visible == [] or (visible is not None and account_id is not None and account_id not in visible):
+        if account_id is not None:
+            raise NotFound(f"No account with id {account_id!r}.", code="account_not_found")
+        return Page[ConversationSummary](items=[])  # authorized for no account: nothing to see
     filters: list[tuple[str, str, Any]] = []
     if label is not None:
         filters.append(("label_ids", "contains", _label_id(label)))
     prefix = f"{status}#" if status else ""
     store = ConversationStore()
     if account_id is not None:
-        if visible is not None and account_id not in visible:
-            raise NotFound(f"No account with id {account_id!r}.", code="account_not_found")
         if assignee_id is not None:
             filters.append(("assignee_id", "=", assignee_id))
         return store.page(

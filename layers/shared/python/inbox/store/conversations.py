@@ -156,13 +156,9 @@ class ConversationStore:
                 values[f":f{position}"] = value
                 conditions.append(f"contains(#f{position}, :f{position})")
             elif operator == "in":
-                placeholders = []
-                for n, each in enumerate(value):
-                    values[f":f{position}_{n}"] = each
-                    placeholders.append(f":f{position}_{n}")
-                conditions.append(f"#f{position} IN ({', '.join(placeholders) or ':none'})")
-                if not placeholders:
-                    values[":none"] = "\u0000"
+                placeholders = [f":f{position}_{n}" for n in range(len(value))]
+                values.update(zip(placeholders, value, strict=True))
+                conditions.append(f"#f{position} IN ({', '.join(placeholders)})")
             else:
                 values[f":f{position}"] = value
                 conditions.append(f"#f{position} = :f{position}")
