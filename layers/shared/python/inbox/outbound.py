@@ -6,13 +6,11 @@ the provider, so a redelivered request never sends twice.
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
 from typing import Any
 
-import boto3
 from pydantic import BaseModel
 
+from inbox import aws
 from inbox.settings import settings
 
 
@@ -24,14 +22,9 @@ class OutboundRequest(BaseModel):
     to: str  # the contact's address (E.164 on WhatsApp)
 
 
-@lru_cache(maxsize=4)
-def _client(endpoint_url: str | None) -> Any:
-    return boto3.client("sqs")
-
-
 class OutboundQueue:
     def __init__(self, client: Any | None = None, url: str | None = None) -> None:
-        self.client = client if client is not None else _client(os.environ.get("AWS_ENDPOINT_URL"))
+        self.client = client if client is not None else aws.client("sqs")
         self.url = url or settings().require("outbound_queue_url")
 
     def send(self, request: OutboundRequest) -> None:

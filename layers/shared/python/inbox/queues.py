@@ -7,13 +7,10 @@ provider's ids) lets SQS drop a provider's retries within its five-minute window
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
-import boto3
-
+from inbox import aws
 from inbox.inbound import (
     InboundMessage,
     QueuedEvent,
@@ -30,18 +27,13 @@ MAX_BATCH_BYTES = 256 * 1024
 SEND_ATTEMPTS = 3
 
 
-@lru_cache(maxsize=4)
-def _client(endpoint_url: str | None) -> Any:
-    return boto3.client("sqs")
-
-
 class QueueRefused(RuntimeError):
     """Some events could not be queued after retries; the caller must not acknowledge them."""
 
 
 class InboundQueue:
     def __init__(self, client: Any | None = None, url: str | None = None) -> None:
-        self.client = client if client is not None else _client(os.environ.get("AWS_ENDPOINT_URL"))
+        self.client = client if client is not None else aws.client("sqs")
         self.url = url or settings().require("inbound_queue_url")
 
     def publish(self, events: Sequence[Event]) -> None:

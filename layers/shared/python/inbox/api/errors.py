@@ -42,17 +42,18 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
+def error_body(code: str, message: str, details: Sequence[FieldProblem] = ()) -> str:
+    """The JSON of CONTRACT.md's error body: every error answer (webhooks' and local gateway's too)."""
+    details_out = [ErrorDetail(field=d.field, message=d.message) for d in details]
+    return ErrorBody(error=ErrorInfo(code=code, message=message, details=details_out)).model_dump_json()
+
+
 def error_response(
     status: HTTPStatus, code: str, message: str, details: Sequence[FieldProblem] = ()
 ) -> Response[str]:
-    body = ErrorBody(
-        error=ErrorInfo(
-            code=code,
-            message=message,
-            details=[ErrorDetail(field=d.field, message=d.message) for d in details],
-        )
+    return Response(
+        status_code=status, content_type="application/json", body=error_body(code, message, details)
     )
-    return Response(status_code=status, content_type="application/json", body=body.model_dump_json())
 
 
 def responses(success: HTTPStatus = HTTPStatus.OK) -> dict[int, OpenAPIResponse]:

@@ -19,6 +19,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
 from inbox.accounts import Account, Provider, TwilioCredentials
+
+# The API's one error shape, named short here where every refusal is one line.
+from inbox.api.errors import error_response as _error
 from inbox.cache import TtlCache
 from inbox.errors import NotFound
 from inbox.meta_app import meta_app
@@ -190,11 +193,6 @@ def _raw_body() -> bytes:
 
 def _twiml() -> Response[str]:
     return Response(status_code=HTTPStatus.OK, content_type="text/xml", body=twilio_webhook.EMPTY_TWIML)
-
-
-def _error(status: HTTPStatus, code: str, message: str) -> Response[str]:
-    body = {"error": {"code": code, "message": message, "details": []}}
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
 @app.not_found

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from inbox.api.errors import error_body
 from inbox.local import tokens
 from inbox.local.functions import LocalFunction
 from inbox.local.template import ACCOUNT_ID, Route
@@ -172,8 +173,7 @@ def answer_from_result(result: Any) -> HttpAnswer:
 
 
 def error_answer(status: HTTPStatus, code: str, message: str) -> HttpAnswer:
-    body = json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
-    return HttpAnswer(status, [("content-type", "application/json")], body)
+    return HttpAnswer(status, [("content-type", "application/json")], error_body(code, message).encode())
 
 
 class Gateway:

@@ -9,13 +9,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-from functools import lru_cache
 from typing import Any, TypeVar
 
-import boto3
 from pydantic import BaseModel, SecretStr
 
+from inbox import aws
 from inbox.settings import settings
 
 C = TypeVar("C", bound=BaseModel)
@@ -26,18 +24,13 @@ logging.getLogger("botocore").setLevel(logging.INFO)
 RECOVERY_WINDOW_DAYS = 30
 
 
-@lru_cache(maxsize=4)
-def _client(endpoint_url: str | None) -> Any:
-    return boto3.client("secretsmanager")
-
-
 class MissingCredentials(LookupError):
     """The account has no stored credentials."""
 
 
 class CredentialVault:
     def __init__(self, client: Any | None = None, prefix: str | None = None) -> None:
-        self.client = client if client is not None else _client(os.environ.get("AWS_ENDPOINT_URL"))
+        self.client = client if client is not None else aws.client("secretsmanager")
         self.prefix = prefix if prefix is not None else settings().secrets_prefix
 
     def name(self, account_id: str) -> str:

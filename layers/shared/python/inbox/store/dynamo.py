@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
 from typing import Any
 
-import boto3
-
+from inbox import aws
 from inbox.settings import settings
-
-
-@lru_cache(maxsize=4)
-def _resource(endpoint_url: str | None) -> Any:
-    # Keyed on AWS_ENDPOINT_URL so a test or the local stack that moves the endpoint gets a
-    # client for it; boto3 reads the variable itself.
-    return boto3.resource("dynamodb")
 
 
 def table() -> Any:
     """The inbox table named by INBOX_TABLE_NAME."""
-    return _resource(os.environ.get("AWS_ENDPOINT_URL")).Table(settings().require("table_name"))
+    return aws.resource("dynamodb").Table(settings().require("table_name"))
 
 
 def transaction_cancel_reasons(error: Exception) -> list[str]:

@@ -100,31 +100,28 @@ def decode_start(cursor: str | None, index: str | None = None) -> dict[str, Any]
     return decode_cursor(cursor, expected_keys=expected)
 
 
-def encode_start(last_key: dict[str, Any] | None) -> str | None:
-    return encode_cursor(last_key)
-
-
 def put(
     item: dict[str, Any], *, condition: str | None = None, values: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """A transaction `Put` of `item`, optionally conditioned."""
-    spec: dict[str, Any] = {"Item": item}
-    if condition:
-        spec["ConditionExpression"] = condition
-    if values:
-        spec["ExpressionAttributeValues"] = values
-    return {"Put": spec}
+    return _write("Put", {"Item": item}, condition, values)
 
 
 def delete(
     key: dict[str, Any], *, condition: str | None = None, values: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    spec: dict[str, Any] = {"Key": key}
+    """A transaction `Delete` of the item at `key`, optionally conditioned."""
+    return _write("Delete", {"Key": key}, condition, values)
+
+
+def _write(
+    kind: str, spec: dict[str, Any], condition: str | None, values: dict[str, Any] | None
+) -> dict[str, Any]:
     if condition:
         spec["ConditionExpression"] = condition
     if values:
         spec["ExpressionAttributeValues"] = values
-    return {"Delete": spec}
+    return {kind: spec}
 
 
 def check(key: dict[str, Any], condition: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from inbox.errors import Conflict, FieldProblem
 from inbox.labels import name_key
 from inbox.store import dynamo, items
-from inbox.store.pagination import DEFAULT_LIMIT, Page
+from inbox.store.pagination import DEFAULT_LIMIT, Page, encode_cursor
 from inbox.store.registry import Claim, Layout, Registry
 from inbox.templates import ApprovalStatus, Template, TemplateType
 
@@ -126,7 +126,7 @@ class TemplateStore:
         response = self.table.query(**query)
         return Page[Template](
             items=[items.from_item(Template, i) for i in response.get("Items", [])],
-            next_cursor=items.encode_start(response.get("LastEvaluatedKey")),
+            next_cursor=encode_cursor(response.get("LastEvaluatedKey")),
         )
 
     def pending(self, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Template]:
