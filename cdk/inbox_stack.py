@@ -35,7 +35,7 @@ from constructs import Construct
 
 from inbox.access import ADMINS_GROUP
 from inbox.local.template import FUNCTION_METADATA, SCHEDULE_METADATA
-from inbox.settings import Settings
+from inbox.settings import env_name
 from inbox.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -87,13 +87,6 @@ SEND = FunctionSpec("send", "Sends outbound messages", timeout_seconds=30)
 SYNC_TEMPLATES = FunctionSpec(
     "sync_templates", "Syncs the review of pending WhatsApp templates", timeout_seconds=120
 )
-
-
-def env_name(field: str) -> str:
-    """The environment variable of a `Settings` field (the one naming of variables)."""
-    if field not in Settings.model_fields:
-        raise KeyError(field)
-    return f"INBOX_{field.upper()}"
 
 
 class InboxStack(cdk.Stack):

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib
 import json
+import os
 import secrets
+import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from inbox.local import tokens
-from inbox.local.functions import LambdaContext
 from inbox.local.gateway import MatchedRoute, build_event
-from inbox.local.template import Route
+from inbox.local.stack import synthesize
+from inbox.local.template import ACCOUNT_ID, REGION, Route, Template
+from inbox.local.worker import LambdaContext
 
 # The Meta app secret and verify token the e2e local stack is started with (as `--demo` would set).
+ROOT = Path(__file__).resolve().parents[1]
 META_APP_SECRET = secrets.token_hex(16)
 META_VERIFY_TOKEN = secrets.token_hex(8)
 
@@ -76,10 +86,40 @@ def webhook_event(
 
 def call_webhook(event: dict[str, Any]) -> dict[str, Any]:
     """Call the webhook_whatsapp function's handler with `event`; its raw result."""
-    from functions.webhook_whatsapp.handler import handler
-
-    result: dict[str, Any] = handler(event, lambda_context("webhook_whatsapp"))
+    result: dict[str, Any] = invoke_handler("webhook_whatsapp", event)
     return result
+
+
+def invoke_handler(function: str, event: Any, *, timeout_seconds: int = 15) -> Any:
+    """Call `functions/<function>/handler.py` in this process (so moto's in-process AWS is seen), with
+    the variables the template gives that function literally (POWERTOOLS_* ...) for the call, as
+    its Lambda environment would have them; the test's own variables (table, queues) stay."""
+    handler = importlib.import_module(f"functions.{function}.handler").handler
+    with _variables(deployed_variables(function)):
+        return handler(event, lambda_context(function, timeout_seconds))
+
+
+@functools.cache
+def deployed_variables(function: str) -> dict[str, str]:
+    """The function's variables in the synthesized template that are plain values (not references
+    to resources, which a test points at its own)."""
+    template = Template.load(synthesize(ROOT))
+    (resource,) = [f for f in template.functions() if f.name == function]
+    return {name: value for name, value in resource.environment.items() if isinstance(value, str)}
+
+
+@contextlib.contextmanager
+def _variables(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def bearer(user: str, *, admin: bool = False, lifetime_seconds: int = 3600) -> dict[str, str]:
@@ -118,8 +158,14 @@ def sqs_record(
     }
 
 
-def lambda_context(name: str = "settings_api") -> LambdaContext:
-    return LambdaContext(function_name=name, memory_limit_in_mb=512, timeout_seconds=15)
+def lambda_context(name: str = "settings_api", timeout_seconds: int = 15) -> LambdaContext:
+    return LambdaContext(
+        function_name=name,
+        memory_limit_in_mb=512,
+        request_id=str(uuid.uuid4()),
+        function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}",
+        deadline_ms=int(time.time() * 1000) + timeout_seconds * 1000,
+    )
 
 
 @dataclass
@@ -130,8 +176,6 @@ class ApiAnswer:
 
 def call_api(method: str, path: str, **kwargs: Any) -> ApiAnswer:
     """Call the settings_api function's handler as API Gateway would."""
-    from functions.settings_api.handler import handler
-
-    result = handler(http_event(method, path, **kwargs), lambda_context())
+    result = invoke_handler("settings_api", http_event(method, path, **kwargs))
     text = result.get("body") or ""
     return ApiAnswer(result["statusCode"], json.loads(text) if text else None)

@@ -1,5 +1,7 @@
 """Shared fixtures. Fake AWS credentials are set before any client can exist, so no test can
-reach a real account."""
+reach a real account. Nothing else the product reads is set here: a test that calls a function's
+handler in this process gets that function's variables from the template (`builders.invoke_handler`),
+and the e2e suite starts `inbox dev` with a user's environment."""
 
 from __future__ import annotations
 
@@ -15,13 +17,13 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
-        "POWERTOOLS_SERVICE_NAME": "inbox",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Inbox",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
 )
 for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.pop(name, None)
+for name in [n for n in os.environ if n.startswith(("POWERTOOLS_", "INBOX_"))]:
+    # The shell running the tests may have its own; the product must not see them.
     os.environ.pop(name, None)
 
 from inbox.local import resources  # noqa: E402

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ class Harness:
                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
             },
         )["QueueUrl"]
-        function = LocalFunction(
+        self.function = LocalFunction(
             FunctionResource("Consumer", "consumer", "recording_consumer.handler", 30, 128, {}),
             code_dir=CONSUMER_DIR,
             environment={"BATCHES": str(self.batches_file)},
@@ -46,8 +46,7 @@ class Harness:
             EventSource("Work", "Consumer", batch_size=10, report_batch_item_failures=report_failures),
             queue_url=self.queue_url,
             queue_arn="arn:aws:sqs:us-east-1:123456789012:work",
-            function=function,
-            wait_seconds=0,
+            function=self.function,
         )
         self.pump._sqs = self.sqs
 
@@ -75,7 +74,23 @@ class Harness:
 @pytest.fixture
 def harness(tmp_path: Path) -> Iterator[Harness]:
     with mock_aws():
-        yield Harness(tmp_path)
+        made = Harness(tmp_path)
+        yield made
+        made.function.stop()
+
+
+@pytest.fixture
+def make_harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
+    made: list[Harness] = []
+
+    def make(**options: bool) -> Harness:
+        made.append(Harness(tmp_path, **options))
+        return made[-1]
+
+    with mock_aws():
+        yield make
+    for harness in made:
+        harness.function.stop()
 
 
 def test_a_batch_that_succeeds_is_deleted(harness: Harness) -> None:
@@ -107,24 +122,24 @@ def test_a_handler_that_raises_fails_the_whole_batch(harness: Harness) -> None:
     assert harness.bodies_left(harness.dlq_url) == ["boom", "innocent"]
 
 
-def test_without_report_batch_item_failures_a_returned_list_is_ignored(tmp_path: Path) -> None:
-    with mock_aws():
-        harness = Harness(tmp_path, report_failures=False)
-        harness.send("fail")
+def test_without_report_batch_item_failures_a_returned_list_is_ignored(
+    make_harness: Callable[..., Harness],
+) -> None:
+    harness = make_harness(report_failures=False)
+    harness.send("fail")
 
-        harness.drain()
+    harness.drain()
 
-        assert harness.bodies_left(harness.dlq_url) == []
-        assert len(harness.batches()) == 1
+    assert harness.bodies_left(harness.dlq_url) == []
+    assert len(harness.batches()) == 1
 
 
-def test_a_fifo_group_is_delivered_in_order(tmp_path: Path) -> None:
-    with mock_aws():
-        harness = Harness(tmp_path, fifo=True)
-        harness.send("1", "2", "3", group="contact-a")
+def test_a_fifo_group_is_delivered_in_order(make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness(fifo=True)
+    harness.send("1", "2", "3", group="contact-a")
 
-        harness.drain(rounds=3)
+    harness.drain(rounds=3)
 
-        deliveries = [body for batch in harness.batches() for body in batch["bodies"]]
-        assert deliveries == ["1", "2", "3"]
-        assert {g for batch in harness.batches() for g in batch["groups"]} == {"contact-a"}
+    deliveries = [body for batch in harness.batches() for body in batch["bodies"]]
+    assert deliveries == ["1", "2", "3"]
+    assert {g for batch in harness.batches() for g in batch["groups"]} == {"contact-a"}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import builders
-from builders import lambda_context
+from builders import invoke_handler
 from inbox.accounts import Channel, Provider
 from inbox.inbound import Contact, InboundMessage, MessageType, QueuedEvent, TemplateStatusEvent, group_id
 from inbox.store.template_reviews import TemplateReviewStore
@@ -50,9 +50,7 @@ def message() -> InboundMessage:
 
 
 def route(*records: dict[str, Any]) -> dict[str, Any]:
-    from functions.route.handler import handler
-
-    return dict(handler({"Records": list(records)}, lambda_context("route")))
+    return dict(invoke_handler("route", {"Records": list(records)}))
 
 
 def test_a_template_review_is_recorded_once_however_often_it_is_delivered() -> None:

@@ -14,7 +14,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import builders
-from builders import call_api, lambda_context
+from builders import call_api, invoke_handler
 from inbox.conversations import AUTO_REPLY, Direction, Message, MessageStatus
 from inbox.ids import new_id
 from inbox.local.resources import LocalResources
@@ -149,9 +149,7 @@ def receive(queue_url: str) -> list[dict[str, Any]]:
 
 
 def send_function(*records: dict[str, Any]) -> dict[str, Any]:
-    from functions.send.handler import handler
-
-    return dict(handler({"Records": list(records)}, lambda_context("send")))
+    return dict(invoke_handler("send", {"Records": list(records)}))
 
 
 def graph_accepts(httpserver: HTTPServer, wamid: str = WAMID) -> None:

@@ -13,12 +13,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
-from builders import call_api
+from builders import call_api, invoke_handler
 from inbox.accounts import Account, AccountStatus, Provider
 from inbox.errors import Conflict
 from inbox.ids import new_id
 from inbox.inbound import QueuedEvent, TemplateStatusEvent
-from inbox.local.functions import LambdaContext
 from inbox.local.scheduler import scheduled_event
 from inbox.local.template import Schedule
 from inbox.routing import route_event
@@ -534,14 +533,12 @@ def test_the_sync_stops_before_a_check_could_outlast_the_function(providers: HTT
 
 
 def test_the_scheduled_function_runs_the_sync(providers: HTTPServer) -> None:
-    from functions.sync_templates.handler import handler
-
     # (the function runs on the real clock)
     template = submitted_to_meta(meta_account(), submitted_at=datetime.now(UTC) - timedelta(hours=1))
     expect_meta_status(providers, META_TEMPLATE_ID, {"id": META_TEMPLATE_ID, "status": "APPROVED"})
-    context = LambdaContext(function_name="sync_templates", memory_limit_in_mb=512, timeout_seconds=120)
+    event = scheduled_event(Schedule("TemplateSyncSchedule", "rate(15 minutes)", (), None))
 
-    answer = handler(scheduled_event(Schedule("TemplateSyncSchedule", "rate(15 minutes)", (), None)), context)
+    answer = invoke_handler("sync_templates", event, timeout_seconds=120)
 
     assert answer == {"checked": 1, "changed": 1, "failed": 0, "skipped": 0}
     assert stored(template).status is ApprovalStatus.APPROVED

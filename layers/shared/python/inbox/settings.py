@@ -53,6 +53,13 @@ class Settings(BaseModel):
         return str(value)
 
 
+def env_name(field: str) -> str:
+    """The environment variable of a `Settings` field (the one naming of variables)."""
+    if field not in Settings.model_fields:
+        raise KeyError(field)
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
 def settings() -> Settings:
     """The current settings, parsed once per distinct environment."""
     relevant = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))

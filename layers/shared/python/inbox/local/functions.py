@@ -1,119 +1,263 @@
-"""The stack's functions, run in this process as Lambda would run them.
+"""The stack's functions, run as Lambda runs them: each warm container is a worker process of its
+own (`inbox.local.worker`), whose environment is exactly the function's environment in the
+template plus what Lambda itself sets.
 
-Each invocation sees exactly its function's environment (from the template), as a Lambda
-container does: invocations are serialized and `os.environ` is swapped for the call, so a
-variable missing from a function's definition is missing here too.
+A function keeps its workers warm between invocations and starts another (a cold start) when all
+are busy, up to its concurrency. A handler's exception is reported as Lambda reports it and the
+worker stays warm; a crash or a timeout kills the worker, and the next invocation gets a new one.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import contextlib
+import json
 import logging
 import os
+import selectors
+import subprocess
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from inbox.local.template import ACCOUNT_ID, REGION, FunctionResource
 
 log = logging.getLogger("local.functions")
 
-# One lock for all functions: os.environ is process-wide.
-_INVOCATION_LOCK = threading.RLock()
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+# Lambda gives a function's initialization (its imports) 10 seconds, apart from its timeout.
+INIT_TIMEOUT_SECONDS = 10
+DEFAULT_CONCURRENCY = 4
+# Lambda's own PATH; the interpreter's folder first, as the runtime's is on Lambda.
+_LAMBDA_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 
 
-@dataclass
-class LambdaContext:
-    """What Lambda passes as `context` (the attributes Powertools and handlers read)."""
+class FunctionError(Exception):
+    """An invocation failed the way Lambda reports it: `error_type` is Lambda's (the handler's
+    exception type, `Sandbox.Timedout`, `Runtime.ExitError`, `Runtime.ImportModuleError`)."""
 
-    function_name: str
-    memory_limit_in_mb: int
-    timeout_seconds: int
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    started: float = field(default_factory=time.monotonic)
+    def __init__(self, function_name: str, error_type: str, message: str) -> None:
+        super().__init__(f"{function_name}: {error_type}: {message}")
+        self.function_name = function_name
+        self.error_type = error_type
+        self.message = message
 
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
 
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+def lambda_variables(resource: FunctionResource) -> dict[str, str]:
+    """What Lambda sets in every execution environment of this function, besides its own variables."""
+    return {
+        "AWS_LAMBDA_FUNCTION_NAME": resource.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(resource.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{resource.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "LAMBDA_TASK_ROOT": "",  # filled with the code directory by LocalFunction
+        "_HANDLER": resource.handler,
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PATH": f"{Path(sys.executable).parent}:{_LAMBDA_PATH}",
+    }
 
 
 class LocalFunction:
-    def __init__(self, resource: FunctionResource, *, code_dir: Path, environment: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        resource: FunctionResource,
+        *,
+        code_dir: Path,
+        environment: Mapping[str, str],
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> None:
         self.resource = resource
         self.name = resource.name
         self.code_dir = code_dir
         self.environment = {
+            **lambda_variables(resource),
             **environment,
-            "AWS_LAMBDA_FUNCTION_NAME": resource.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(resource.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_REGION": REGION,
+            "LAMBDA_TASK_ROOT": str(code_dir),
         }
-        self._handler: Callable[[Any, Any], Any] | None = None
+        self.concurrency = concurrency
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._workers: set[_Worker] = set()
+        self._stopped = False
+        self.cold_starts = 0
 
     def invoke(self, event: Any) -> Any:
-        """Call the handler with `event`, in the function's environment; exceptions propagate."""
-        with _INVOCATION_LOCK, _environment(self.environment):
-            handler = self._handler or self._load()
-            context = LambdaContext(self.name, self.resource.memory_mb, self.resource.timeout_seconds)
-            started = time.perf_counter()
+        """The handler's return value for `event`; FunctionError when the invocation failed."""
+        with self._slots:
+            worker = self._take()
             try:
-                return handler(event, context)
-            finally:
-                elapsed = time.perf_counter() - started
-                if elapsed > self.resource.timeout_seconds:
-                    log.warning(
-                        "%s ran %.1fs, past its %ss timeout: Lambda would have stopped it",
-                        self.name,
-                        elapsed,
-                        self.resource.timeout_seconds,
-                    )
+                result = worker.invoke(event, self.resource.timeout_seconds)
+            except FunctionError:
+                self._discard(worker)
+                raise
+            except _HandlerError as error:
+                self._give_back(worker)
+                raise FunctionError(self.name, error.error_type, error.message) from None
+            self._give_back(worker)
+            return result
 
-    def _load(self) -> Callable[[Any, Any], Any]:
-        """Import the handler module (the cold start), under a name unique to this function."""
-        module_file, _, attribute = self.resource.handler.rpartition(".")
-        path = self.code_dir / f"{module_file}.py"
-        spec = importlib.util.spec_from_file_location(
-            f"inbox_local_functions.{self.name}.{module_file}", path
+    def stop(self) -> None:
+        """Stop every worker, busy or not: their invocations fail as if Lambda stopped them."""
+        with self._lock:
+            self._stopped = True
+            idle = set(self._idle)
+            workers, self._workers, self._idle = list(self._workers), set(), []
+        for worker in workers:
+            # A busy worker's streams are closed by the invocation that reads them.
+            worker.close() if worker in idle else worker.kill()
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            if self._stopped:
+                raise FunctionError(self.name, "Runtime.ExitError", "the local stack is stopping")
+            if self._idle:
+                return self._idle.pop()
+            worker = _Worker(self)
+            self._workers.add(worker)
+            self.cold_starts += 1
+        try:
+            worker.start()
+        except FunctionError:
+            self._discard(worker)
+            raise
+        return worker
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if worker in self._workers:
+                self._idle.append(worker)
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.close()
+        with self._lock:
+            self._workers.discard(worker)
+
+
+class _HandlerError(Exception):
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+
+
+class _Worker:
+    """One execution environment: a process, its request pipe and its answer pipe."""
+
+    def __init__(self, function: LocalFunction) -> None:
+        self.function = function
+        self.name = function.name
+        self.process: subprocess.Popen[bytes] | None = None
+        self._buffer = b""
+        self.init_ms: float | None = None
+
+    def start(self) -> None:
+        """Start the process and wait for its handler's import (the init phase)."""
+        started = time.perf_counter()
+        self.process = subprocess.Popen(  # noqa: S603 (our own worker script, our interpreter)
+            [
+                sys.executable,
+                "-I",
+                str(WORKER_SCRIPT),
+                str(self.function.code_dir),
+                self.function.resource.handler,
+                str(os.getpid()),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=self.function.environment,
+            cwd=self.function.code_dir,
+            # Out of the terminal's process group: Ctrl-C reaches the stack, which stops its workers.
+            start_new_session=True,
         )
-        if spec is None or spec.loader is None:
-            raise FileNotFoundError(path)
-        module: ModuleType = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        handler: Callable[[Any, Any], Any] = getattr(module, attribute)
-        self._handler = handler
-        return handler
+        if self.function._stopped:
+            self.kill()  # stop() may have run while the process was being created
+        ready = self._read(INIT_TIMEOUT_SECONDS, phase="init")
+        if "init_error" in ready:
+            error = ready["init_error"]
+            raise FunctionError(
+                self.name, "Runtime.ImportModuleError", f"{error['errorType']}: {error['errorMessage']}"
+            )
+        self.init_ms = ready.get("init_ms")
+        log.info(
+            "%s: cold start, init %.0f ms (%.0f ms with the process)",
+            self.name,
+            self.init_ms or 0,
+            (time.perf_counter() - started) * 1000,
+        )
 
+    def invoke(self, event: Any, timeout_seconds: float) -> Any:
+        assert self.process is not None
+        assert self.process.stdin is not None
+        deadline_ms = int(time.time() * 1000 + timeout_seconds * 1000)
+        request = {
+            "event": event,
+            "request_id": str(uuid.uuid4()),
+            "function_arn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.name}",
+            "deadline_ms": deadline_ms,
+        }
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            raise FunctionError(self.name, "Runtime.ExitError", self._exit_description()) from None
+        answer = self._read(timeout_seconds, phase="invoke")
+        if "error" in answer:
+            raise _HandlerError(answer["error"]["errorType"], answer["error"]["errorMessage"])
+        return answer["result"]
 
-class _environment:
-    """Replace os.environ for the duration of a call, then restore it."""
+    def kill(self) -> None:
+        """Stop the process; a reader of its answers sees the end of the stream."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
-    def __init__(self, variables: Mapping[str, str]) -> None:
-        self.variables = variables
-        self.saved: dict[str, str] = {}
+    def close(self) -> None:
+        self.kill()
+        for stream in (self.process.stdin, self.process.stdout) if self.process else ():
+            if stream is not None:
+                with contextlib.suppress(OSError):  # a request left unwritten to a dead worker
+                    stream.close()
 
-    def __enter__(self) -> None:
-        self.saved = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(self.variables)
+    def _read(self, timeout_seconds: float, *, phase: str) -> dict[str, Any]:
+        """The worker's next answer line, within `timeout_seconds`."""
+        assert self.process is not None
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout_seconds
+        fd = self.process.stdout.fileno()
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.kill()
+                    raise FunctionError(
+                        self.name,
+                        "Sandbox.Timedout",
+                        f"Task timed out after {timeout_seconds:.2f} seconds ({phase})",
+                    )
+                if not selector.select(remaining):
+                    continue
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    raise FunctionError(self.name, "Runtime.ExitError", self._exit_description())
+                self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
 
-    def __exit__(self, *exc: object) -> None:
-        os.environ.clear()
-        os.environ.update(self.saved)
+    def _exit_description(self) -> str:
+        try:
+            code = self.process.wait(timeout=5) if self.process is not None else None
+        except subprocess.TimeoutExpired:
+            code = None
+        return f"the worker exited (status {code})"

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from inbox.api.errors import error_body
 from inbox.local import tokens
-from inbox.local.functions import LocalFunction
+from inbox.local.functions import FunctionError, LocalFunction
 from inbox.local.template import ACCOUNT_ID, Route
 
 log = logging.getLogger("local.gateway")
@@ -220,40 +220,43 @@ class Gateway:
         function = self.functions[matched.route.function_id]
         try:
             return answer_from_result(function.invoke(event))
-        except Exception:
-            # What API Gateway answers when the function fails; the traceback is for the developer.
-            log.exception("%s failed on %s %s", function.name, method, parts.path)
-            return HttpAnswer(
-                500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
-            )
+        except FunctionError as error:
+            # What API Gateway answers when the function raises, crashes or times out; the worker
+            # logged the traceback.
+            log.error("%s on %s %s", error, method, parts.path)
+        except (ValueError, TypeError, KeyError) as error:
+            log.error("%s gave %s %s a malformed response: %r", function.name, method, parts.path, error)
+        return HttpAnswer(500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}')
 
 
 def serve(gateway: Gateway, port: int) -> ThreadingHTTPServer:
-    """An HTTP server on 127.0.0.1:`port` (0 = any free port) feeding `gateway`; not yet started."""
+    """An HTTP server on 127.0.0.1:`port` (0 = any free port) feeding `gateway`; not yet started.
+
+    Every method goes to the route table (an `ANY` route takes them all, its function answers 405
+    for the ones it lacks); what the server itself refuses is answered in the API's JSON shape."""
 
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def _any(self) -> None:
             started = time.perf_counter()
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            answer = gateway.handle(
-                self.command,
-                self.path,
-                list(self.headers.items()),
-                body,
-                host=self.headers.get("host", "127.0.0.1"),
-                source_ip=self.client_address[0],
-            )
-            self.send_response(answer.status)
-            for name, value in answer.headers:
-                if name.lower() not in ("content-length", "connection"):
-                    self.send_header(name, value)
-            self.send_header("content-length", str(len(answer.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(answer.body)
+            length = self.headers.get("content-length") or "0"
+            if not length.isdigit():
+                self.close_connection = True  # where the body ends is unknown
+                answer = error_answer(
+                    HTTPStatus.BAD_REQUEST, "bad_request", "Content-Length is not a number."
+                )
+            else:
+                body = self.rfile.read(int(length)) if int(length) else b""
+                answer = gateway.handle(
+                    self.command,
+                    self.path,
+                    list(self.headers.items()),
+                    body,
+                    host=self.headers.get("host", "127.0.0.1"),
+                    source_ip=self.client_address[0],
+                )
+            self._send(answer)
             log.info(
                 "%s %s -> %s (%.0f ms)",
                 self.command,
@@ -262,7 +265,27 @@ def serve(gateway: Gateway, port: int) -> ThreadingHTTPServer:
                 (time.perf_counter() - started) * 1000,
             )
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any
+        def __getattr__(self, name: str) -> Any:
+            # http.server looks up `do_<METHOD>` and answers an HTML 501 when it is missing.
+            if name.startswith("do_"):
+                return self._any
+            raise AttributeError(name)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """A request http.server cannot read (bad request line, header too long): JSON, not HTML."""
+            status = HTTPStatus(code)
+            self.close_connection = True
+            self._send(error_answer(status, status.name.lower(), message or status.phrase))
+
+        def _send(self, answer: HttpAnswer) -> None:
+            self.send_response(answer.status)
+            for name, value in answer.headers:
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("content-length", str(len(answer.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(answer.body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # one line per request is logged by _any

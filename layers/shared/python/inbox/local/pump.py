@@ -16,13 +16,17 @@ from typing import Any
 
 import boto3
 
-from inbox.local.functions import LocalFunction
+from inbox.local.functions import FunctionError, LocalFunction
 from inbox.local.template import REGION, EventSource
 
 log = logging.getLogger("local.pump")
+IDLE_WAIT_SECONDS = (0.02, 1.0)  # first and longest wait after an empty receive
 
 
 class QueuePump:
+    """`pollers` threads receive batches side by side (Lambda polls a queue with several at once;
+    SQS itself keeps a FIFO group's messages in order by hiding them while some are in flight)."""
+
     def __init__(
         self,
         source: EventSource,
@@ -30,39 +34,53 @@ class QueuePump:
         queue_url: str,
         queue_arn: str,
         function: LocalFunction,
-        wait_seconds: int = 1,
+        pollers: int = 1,
     ) -> None:
         self.source = source
         self.queue_url = queue_url
         self.queue_arn = queue_arn
         self.function = function
-        self.wait_seconds = wait_seconds
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"pump-{function.name}", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, name=f"pump-{function.name}-{n}", daemon=True)
+            for n in range(pollers)
+        ]
         self._sqs: Any = None
 
     def start(self) -> None:
         self._sqs = boto3.client("sqs", region_name=REGION)
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
+
+    def signal_stop(self) -> None:
+        self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=self.wait_seconds + 5)
+        for thread in self._threads:
+            thread.join(timeout=5)
 
     def _run(self) -> None:
+        idle = IDLE_WAIT_SECONDS[0]
         while not self._stop.is_set():
             try:
-                self.pump_once()
+                received = self.pump_once()
             except Exception:
                 log.exception("pump for %s failed; retrying", self.function.name)
-                self._stop.wait(1)
+                received = 0
+            if received:
+                idle = IDLE_WAIT_SECONDS[0]
+                continue
+            # No long poll (it would hold the local AWS's one lock): wait a little more each time.
+            self._stop.wait(idle)
+            idle = min(idle * 2, IDLE_WAIT_SECONDS[1])
 
     def pump_once(self) -> int:
         """Receive one batch, invoke the function, delete what succeeded; the batch's size."""
         received = self._sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=min(self.source.batch_size, 10),
-            WaitTimeSeconds=self.wait_seconds,
+            WaitTimeSeconds=0,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
             MessageSystemAttributeNames=["All"],
@@ -73,8 +91,8 @@ class QueuePump:
         event = {"Records": [self._record(m) for m in messages]}
         try:
             result = self.function.invoke(event)
-        except Exception:
-            log.exception("%s failed a batch of %d: all will be retried", self.function.name, len(messages))
+        except FunctionError as error:
+            log.error("%s failed a batch of %d, all to retry: %s", self.function.name, len(messages), error)
             return len(messages)
         failed = self._failed_ids(result, {m["MessageId"] for m in messages})
         done = [m for m in messages if m["MessageId"] not in failed]

@@ -52,6 +52,9 @@ class Scheduler:
     def start(self) -> None:
         self._thread.start()
 
+    def signal_stop(self) -> None:
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)

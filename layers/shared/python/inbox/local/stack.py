@@ -1,5 +1,5 @@
 """The local stack: moto server, the template's tables and queues, the gateway, the queue pumps
-and the scheduler, all on 127.0.0.1 in one process."""
+and the scheduler, all on 127.0.0.1; each function in worker processes of its own."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from inbox.local import resources
+from inbox.local.aws_server import AwsServer
 from inbox.local.functions import LocalFunction
 from inbox.local.gateway import Gateway, serve
 from inbox.local.pump import QueuePump
 from inbox.local.scheduler import Scheduler, rate_seconds
 from inbox.local.template import REGION, EventSource, Schedule, Template, resolve
+from inbox.settings import ENV_PREFIX, Settings, env_name
 
 log = logging.getLogger("local.stack")
 STACK_NAME = "Inbox"
@@ -67,13 +69,17 @@ class LocalStack:
         template: Template,
         port: int = 3000,
         poll_interval_seconds: float | None = None,
+        configuration: Mapping[str, str] | None = None,
     ) -> None:
+        """`configuration`: the `INBOX_*` settings this local deployment gives its functions (by
+        default those of this process's environment), as a deployer would set them."""
         self.project = project
         self.template = template
         self.port = port
         self.poll_interval_seconds = poll_interval_seconds
+        self.configuration = dict(os.environ if configuration is None else configuration)
         self.functions: dict[str, LocalFunction] = {}
-        self._moto: Any = None
+        self._aws = AwsServer()
         self._server: Any = None
         self._pumps: list[QueuePump] = []
         self._schedulers: list[Scheduler] = []
@@ -81,20 +87,15 @@ class LocalStack:
         self.resources: resources.LocalResources | None = None
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        moto.start()
-        self._moto = moto
-        host, moto_port = moto.get_host_and_port()
-        _use_local_aws(f"http://{host}:{moto_port}")
+        endpoint = self._aws.start()
+        _use_local_aws(endpoint)
 
         gateway = Gateway(self.template.routes(), self.functions)
         server = serve(gateway, self.port)
         self.port = server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.resources = resources.create_all(self.template, api_url=self.url)
-        self._create_functions(self.resources)
+        self._create_functions(self.resources, endpoint)
 
         threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
         self._server = server
@@ -104,43 +105,86 @@ class LocalStack:
             pump.start()
         for scheduler in self._schedulers:
             scheduler.start()
-        log.info("moto server (the local AWS) at http://%s:%s", host, moto_port)
+        log.info("moto server (the local AWS) at %s", endpoint)
 
     def stop(self) -> None:
+        """Stop everything within seconds, busy or not: nothing is left running."""
+        for pump in self._pumps:
+            pump.signal_stop()
+        for scheduler in self._schedulers:
+            scheduler.signal_stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        for function in self.functions.values():
+            function.stop()
         for pump in self._pumps:
             pump.stop()
         for scheduler in self._schedulers:
             scheduler.stop()
-        self._server.shutdown()
-        if self._moto is not None:
-            self._moto.stop()
+        self._aws.stop()
 
-    def _create_functions(self, created: resources.LocalResources) -> None:
-        base = dict(os.environ)
+    def _create_functions(self, created: resources.LocalResources, aws_endpoint: str) -> None:
         for resource in self.template.functions():
             environment = {k: str(v) for k, v in resolve(dict(resource.environment), created.lookup).items()}
-            # The shell may point webhooks at a public tunnel; otherwise they are the gateway's URL.
-            if "INBOX_PUBLIC_URL" in base and "INBOX_PUBLIC_URL" in environment:
-                environment["INBOX_PUBLIC_URL"] = base["INBOX_PUBLIC_URL"]
             self.functions[resource.logical_id] = LocalFunction(
                 resource,
                 code_dir=self.project / "functions" / resource.name,
-                environment={**base, **_local_only(), **environment},
+                environment=function_environment(environment, self.configuration, aws_endpoint),
             )
 
     def _pump(self, source: EventSource, created: resources.LocalResources) -> QueuePump:
+        function = self.functions[source.function_id]
         return QueuePump(
             source,
             queue_url=created.queue_urls[source.queue_id],
             queue_arn=created.queue_arn(source.queue_id),
-            function=self.functions[source.function_id],
+            function=function,
+            pollers=function.concurrency,
         )
 
     def _scheduler(self, schedule: Schedule) -> Scheduler:
         interval = rate_seconds(schedule.expression)
         if schedule.kind == EMAIL_POLL:
-            interval = int(self.poll_interval_seconds or os.environ.get("INBOX_POLL_INTERVAL_SECONDS", "60"))
+            interval = int(
+                self.poll_interval_seconds or self.configuration.get("INBOX_POLL_INTERVAL_SECONDS", "60")
+            )
         return Scheduler(schedule, [self.functions[f] for f in schedule.function_ids], interval)
+
+
+def function_environment(
+    template_environment: Mapping[str, str], configuration: Mapping[str, str], aws_endpoint: str
+) -> dict[str, str]:
+    """A function's environment, locally: its variables from the template; the local deployment's
+    `INBOX_*` settings where the template sets none (provider URLs, app secrets ...); the local AWS.
+
+    Nothing else of the shell reaches a function (no POWERTOOLS_*, no AWS_*, no PYTHONPATH). The
+    shell may point the webhooks' public URL at a tunnel, which wins over the gateway's own URL.
+    """
+    settings = {
+        name: value
+        for name, value in configuration.items()
+        if name.startswith(ENV_PREFIX) and name[len(ENV_PREFIX) :].lower() in Settings.model_fields
+    }
+    environment = {**settings, **template_environment}
+    public_url = env_name("public_url")
+    if public_url in settings and public_url in template_environment:
+        environment[public_url] = settings[public_url]
+    # No X-Ray daemon runs locally.
+    return {**environment, **_local_aws(aws_endpoint), "POWERTOOLS_TRACE_DISABLED": "true"}
+
+
+def _local_aws(endpoint: str) -> dict[str, str]:
+    """Lambda gives a function its role's credentials; locally, fake ones for moto (never a real
+    account: no profile, no config file is read)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }
 
 
 def _use_local_aws(endpoint: str) -> None:
@@ -156,8 +200,3 @@ def _use_local_aws(endpoint: str) -> None:
             "AWS_REGION": REGION,
         }
     )
-
-
-def _local_only() -> Mapping[str, str]:
-    # No X-Ray daemon runs locally.
-    return {"POWERTOOLS_TRACE_DISABLED": "true"}
