@@ -1,5 +1,7 @@
 """DynamoDB and SQS requests per routed message, for a new and for an existing conversation, and
-the router's time per message (in-process, moto; settings warm in the container's cache).
+the router's time per message (in-process, moto; the settings' copies warm in the container, and
+just after an admin saved them); then the requests per auto-reply the sender delivers (the
+provider faked, credentials warm).
 
     .venv/bin/python benchmarks/route.py [--messages 50]
 """
@@ -7,6 +9,7 @@ the router's time per message (in-process, moto; settings warm in the container'
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import time
@@ -32,16 +35,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     with moto_stack() as (_, requests):
         account_id = create_routing_account()
         clock = [SATURDAY_NOON]
-        router = Router(
-            Collaborators(snapshot_of=routing.snapshot_of, users=routing.team, clock=lambda: clock[0])
-        )
+        router = Router(Collaborators(current=routing.current, clock=lambda: clock[0]))
+
+        distinct = itertools.count()  # no case replays another's message (a duplicate does less)
 
         def message(sender: str, n: int) -> InboundMessage:
             return InboundMessage(
                 account_id=account_id,
                 channel=Channel.WHATSAPP,
                 provider=Provider.META_CLOUD,
-                provider_message_id=f"wamid.{sender}.{n}",
+                provider_message_id=f"wamid.{sender}.{n}.{next(distinct)}",
                 contact=Contact(address=sender, name="Bench"),
                 sent_at=clock[0],
                 received_at=clock[0],
@@ -59,18 +62,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "/v1/customers",
                 body={"name": f"Customer {n}", "sales_rep_id": "bob", "phones": [f"+3368{n:07d}"]},
             )
-        senders: dict[str, Callable[[int], str]] = {
-            "new, unknown contact": "+3369{:07d}".format,
-            "new, known customer": "+3368{:07d}".format,
-            "existing": lambda _: "+33690000000",
+
+        def rules_changed() -> None:
+            rules = {"rules": [{"type": "customer_sales_rep"}, {"type": "load_balanced"}]}
+            call_api("PUT", f"/v1/accounts/{account_id}/assignment-rules", body=rules)
+
+        senders: dict[str, tuple[Callable[[int], str], Callable[[], object]]] = {
+            "new, unknown contact": ("+3369{:07d}".format, lambda: None),
+            "new, known customer": ("+3368{:07d}".format, lambda: None),
+            "existing": (lambda _: "+33690000000", lambda: None),
+            # The first message after an admin's change: the account's settings are read again.
+            "existing, rules just saved,": (lambda _: "+33690000000", rules_changed),
         }
-        for case, sender_of in senders.items():
+        for case, (sender_of, before) in senders.items():
             samples, counts = [], []
             for n in range(args.messages):
                 sender = sender_of(n)
-                clock[0] += timedelta(
-                    days=7
-                )  # a later Saturday: closed, past the cooldown, so it is answered
+                # A later Saturday: closed, past the cooldown, so it is answered.
+                clock[0] += timedelta(days=7)
+                before()
                 requests.reset()
                 started = time.perf_counter()
                 router.route_message(message(sender, n + 1))
@@ -78,12 +88,41 @@ def main(argv: Sequence[str] | None = None) -> int:
                 counts.append((requests.total("dynamodb"), requests.total("sqs"), requests.describe()))
             figures[case] = (statistics.median(samples), counts[-1])
 
+        from inbox.outbound import OutboundQueue, OutboundRequest
+        from inbox.sender import deliver
+        from inbox.whatsapp.sending import SendResult
+
+        queue = OutboundQueue()
+        queued: list[OutboundRequest] = []
+        while batch := queue.client.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            queued += [OutboundRequest.model_validate_json(m["Body"]) for m in batch]
+            for m in batch:
+                queue.client.delete_message(QueueUrl=queue.url, ReceiptHandle=m["ReceiptHandle"])
+        sent = iter(range(len(queued)))
+
+        def provider(*_: object, **__: object) -> SendResult:
+            return SendResult(provider_message_id=f"wamid.bench.{next(sent)}")
+
+        deliver(queued[0], send=provider)  # warms the credentials (and any account cache)
+        samples, counts = [], []
+        for request in queued[1 : args.messages + 1]:
+            requests.reset()
+            started = time.perf_counter()
+            deliver(request, send=provider)
+            samples.append((time.perf_counter() - started) * 1000)
+            counts.append((requests.total("dynamodb"), requests.total(), requests.describe()))
+        delivery = (statistics.median(samples), counts[-1])
+
     print(f"Routing one inbound WhatsApp message (auto-reply sent), median of {args.messages}:")
     for case, (ms, (dynamodb, sqs, described)) in figures.items():
         print(
-            f"  {case:>8} conversation: {dynamodb} DynamoDB + {sqs} SQS = {dynamodb + sqs} requests, "
+            f"  {case} conversation: {dynamodb} DynamoDB + {sqs} SQS = {dynamodb + sqs} requests, "
             f"{ms:5.1f} ms  ({described})"
         )
+    ms, (dynamodb, total, described) = delivery
+    print(f"Delivering one auto-reply: {dynamodb} DynamoDB = {total} requests, {ms:5.1f} ms  ({described})")
     print("  (time is mostly moto emulating DynamoDB in-process; the requests are what AWS would see)")
     return 0
 

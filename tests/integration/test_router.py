@@ -42,11 +42,7 @@ def account_id(outbound_url: str) -> str:
 
 
 def router(at: datetime, seed: int = 7) -> Router:
-    return Router(
-        Collaborators(
-            snapshot_of=routing.snapshot_of, users=routing.team, clock=lambda: at, rng=random.Random(seed)
-        )
-    )
+    return Router(Collaborators(current=routing.current, clock=lambda: at, rng=random.Random(seed)))
 
 
 def inbound(

@@ -58,8 +58,7 @@ def test_two_routers_racing_over_100_new_conversations_balance_exactly() -> None
     def run(share: list[str], seed: int) -> None:
         worker = Router(
             Collaborators(
-                snapshot_of=routing.snapshot_of,
-                users=routing.team,
+                current=routing.current,
                 clock=lambda: TUESDAY_TEN,
                 rng=random.Random(seed),
             )

@@ -194,11 +194,7 @@ def test_rendering_from_a_conversation_uses_its_customer_and_assignee(
     routing.clear_caches()
     account_id = create_routing_account()
     at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    Router(
-        Collaborators(
-            snapshot_of=routing.snapshot_of, users=routing.team, clock=lambda: at, rng=random.Random(1)
-        )
-    ).route_message(
+    Router(Collaborators(current=routing.current, clock=lambda: at, rng=random.Random(1))).route_message(
         InboundMessage(
             account_id=account_id,
             channel=Channel.WHATSAPP,

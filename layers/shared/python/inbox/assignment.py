@@ -201,7 +201,8 @@ class AssignmentReason(StrEnum):
 class AssignmentDecision(BaseModel):
     """Who gets the conversation (None: unassigned), every rule tried in order, and why."""
 
-    assignee_id: str | None
+    # Defaulted like every optional field of a stored model: items leave nulls out.
+    assignee_id: str | None = None
     trials: list[RuleTrial]
     fallback_user_id: str | None = None
     reason: AssignmentReason

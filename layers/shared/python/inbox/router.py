@@ -8,6 +8,10 @@ is committed as a `queued` message and then handed to the outbound queue; the de
 remembers it, so a retry after a crash between the two hands it over again (the sender claims a
 message before sending, so it is never sent twice).
 
+Every message is routed by the settings as they are when it is routed (`Current`, read first):
+what an admin changed before it applies to it (a pause, an authorized user removed, new rules, a
+user deactivated), however warm the container.
+
 For a delivery status: advance the sent message's status, never backwards.
 """
 
@@ -63,12 +67,22 @@ RETRY_PAUSE_SECONDS = 0.01
 LOAD_RULES = {RuleType.TEAM_BRAND, RuleType.LOAD_BALANCED}
 
 
+@dataclass(frozen=True)
+class Current:
+    """What a message is routed by, as it is now: the contact's state (None: a first contact), the
+    account with its settings, and the team by user id."""
+
+    contact: ContactState | None
+    snapshot: AccountSnapshot
+    team: Mapping[str, User]
+
+
 @dataclass
 class Collaborators:
     """What the router reads and writes; tests pass fakes or fixed clocks."""
 
-    snapshot_of: Callable[[str], AccountSnapshot]
-    users: Callable[..., Mapping[str, User]]  # users(fresh=True) skips any cache
+    # current(account_id, contact address): read afresh for each attempt at a message.
+    current: Callable[[str, str], Current]
     conversations: ConversationStore = field(default_factory=ConversationStore)
     customers: CustomerStore = field(default_factory=CustomerStore)
     outbound: Callable[[], OutboundQueue] = OutboundQueue
@@ -83,7 +97,6 @@ class Router:
     # Messages
 
     def route_message(self, message: InboundMessage) -> None:
-        snapshot = self.c.snapshot_of(message.account_id)
         store = self.c.conversations
         for attempt in range(COMMIT_ATTEMPTS):
             if attempt:
@@ -91,8 +104,7 @@ class Router:
                 # fresh reads (jittered, so two racing routers do not keep colliding).
                 time.sleep(self.c.rng.uniform(0, RETRY_PAUSE_SECONDS * attempt))
             now = self.c.clock()
-            contact = store.contact(message.account_id, message.contact.address)
-            plan = self._plan(message, snapshot, contact, now)
+            plan = self._plan(message, self.c.current(message.account_id, message.contact.address), now)
             try:
                 items.transact(store.table, plan.writes, on_conflict=lambda reasons: _Conflict(reasons))
             except _Conflict as conflict:
@@ -109,18 +121,14 @@ class Router:
             return
         raise RuntimeError("could not commit the routing of a message after several attempts")
 
-    def _plan(
-        self, message: InboundMessage, snapshot: AccountSnapshot, contact: ContactState | None, now: datetime
-    ) -> _Plan:
+    def _plan(self, message: InboundMessage, current: Current, now: datetime) -> _Plan:
         """Decide everything first (conversation, assignment, auto-reply), then write it all."""
+        snapshot, contact, users = current.snapshot, current.contact, current.team
         account = snapshot.account
         window = message.sent_at + SERVICE_WINDOW
         state = contact or ContactState(
             account_id=account.id, address=message.contact.address, first_seen_at=now
         )
-        users = self.c.users()
-        if any(user_id not in users for user_id in snapshot.authorized_users.user_ids):
-            users = self.c.users(fresh=True)  # someone authorized was added since the team was cached
 
         opened: Conversation | None = None
         loads: Workloads | None = None

@@ -1,47 +1,58 @@
-"""What the router does with each event of the inbound queue, and the per-container caches it
-reads through (an account's settings and the team change rarely: read once a minute at most)."""
+"""What the router does with each event of the inbound queue, and what it routes messages by:
+the settings as they are now, kept warm in the container but never used once changed.
+
+An account's settings and the team change rarely and are read for every message, so a container
+keeps its copy of each with the version it was read at. The versions come with the contact's
+state, in the one request the router makes first anyway (`store.versions`); a copy is read again
+(strongly consistent) only when its version moved. So the message after any change (a pause, an
+authorized user removed, new rules, a user deactivated) is routed by it, at no request per message.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from inbox.cache import TtlCache
+from inbox.cache import VersionedCache
 from inbox.directory import User
 from inbox.errors import NotFound
 from inbox.inbound import InboundMessage, QueuedEvent, StatusEvent, TemplateStatusEvent
 from inbox.observability import logger
-from inbox.router import Collaborators, Router
+from inbox.router import Collaborators, Current, Router
+from inbox.store import dynamo
 from inbox.store.account_settings import AccountSettingsStore, AccountSnapshot
 from inbox.store.template_reviews import TemplateReviewStore
 from inbox.store.templates import TemplateStore
 from inbox.store.users import UserStore
+from inbox.store.versions import routing_reads
 from inbox.template_approval import apply_review
 
-SETTINGS_CACHE_SECONDS = 60
-
-_snapshots: TtlCache[str, AccountSnapshot] = TtlCache(SETTINGS_CACHE_SECONDS)
-_team: TtlCache[str, Mapping[str, User]] = TtlCache(SETTINGS_CACHE_SECONDS)
+_snapshots: VersionedCache[str, AccountSnapshot] = VersionedCache()
+_team: VersionedCache[str, Mapping[str, User]] = VersionedCache(max_entries=1)
 
 
-def snapshot_of(account_id: str) -> AccountSnapshot:
-    return _snapshots.get(account_id, lambda key: AccountSettingsStore().snapshot(key))
-
-
-def team(*, fresh: bool = False) -> Mapping[str, User]:
-    """The directory's users, read at most once a minute unless `fresh` is asked for."""
-    if fresh:
-        _team.forget("team")
-    return _team.get("team", lambda _: UserStore().everyone())
+def current(account_id: str, address: str) -> Current:
+    """The contact's state, the account's snapshot and the team as they are now (one request
+    while nothing changed; `NotFound` when the account is gone)."""
+    table = dynamo.table()
+    reads = routing_reads(table, account_id, address)
+    # Read after the versions, strongly consistent: a copy is never older than its version.
+    snapshot = _snapshots.get(account_id, reads.account_version, AccountSettingsStore(table).snapshot)
+    team = _team.get("team", reads.team_version, lambda _: UserStore(table).everyone())
+    # The account as just read: the snapshot's, unless it moved since (then re-read next time).
+    return Current(
+        contact=reads.contact, snapshot=snapshot.model_copy(update={"account": reads.account}), team=team
+    )
 
 
 def clear_caches() -> None:
+    """Forget the container's copies (tests: each new moto table counts versions afresh)."""
     _snapshots.clear()
     _team.clear()
 
 
 def default_router() -> Router:
-    return Router(Collaborators(snapshot_of=snapshot_of, users=team))
+    return Router(Collaborators(current=current))
 
 
 def route_event(

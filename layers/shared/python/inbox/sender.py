@@ -12,7 +12,9 @@ Outcomes, each recorded on the message:
 - credentials refused: `failed`, and the account goes to `error` with the reason;
 - account paused or in error: `failed` with `account_paused` / `account_error`. A message
   queued before the admin paused the account is not kept for later: an auto-reply sent on
-  resume, hours late, would answer nothing. An agent can send again once it is active;
+  resume, hours late, would answer nothing. An agent can send again once it is active. The
+  account is read (strongly consistent) for every message, after the claim: once a pause has
+  returned, no message is sent (one whose provider call had already begun may still arrive);
 - throttled or provider unavailable: back to `queued`, and `RetryLater` so the queue tries again
   after a backoff (then its dead-letter queue).
 """
@@ -37,7 +39,6 @@ from inbox.observability import logger
 from inbox.outbound import OutboundQueue, OutboundRequest
 from inbox.settings import settings
 from inbox.store import dynamo, items
-from inbox.store.account_settings import AccountSettingsStore, AccountSnapshot
 from inbox.store.accounts import AccountStore
 from inbox.store.conversations import outbound_key
 from inbox.store.credentials import CredentialVault, MissingCredentials
@@ -51,10 +52,10 @@ from inbox.whatsapp.sending import (
     twilio_status_callback,
 )
 
-# The claimed state between `queued` and `sent` (stored as is; MessageStatus gains it with its owner).
-SENDING = "sending"
+# The claimed state between `queued` and `sent` (read as `queued` by the API).
+SENDING = MessageStatus.SENDING.value
 LEASE = timedelta(minutes=5)
-ACCOUNT_CACHE_SECONDS = 60
+# Credentials are kept a while: a refused one is read again at once (`_send`).
 CREDENTIALS_CACHE_SECONDS = 300
 # Status reports name a message for days (Meta retries a webhook for 7): the lookup outlives that.
 LOOKUP_DAYS = 30
@@ -62,7 +63,6 @@ LOOKUP_DAYS = 30
 FIRST_BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 900
 
-_snapshots: TtlCache[str, AccountSnapshot] = TtlCache(ACCOUNT_CACHE_SECONDS)
 _credentials: TtlCache[str, Any] = TtlCache(CREDENTIALS_CACHE_SECONDS)
 
 
@@ -97,7 +97,7 @@ def deliver(
     request: OutboundRequest,
     *,
     table: Any | None = None,
-    snapshot_of: Callable[[str], AccountSnapshot] | None = None,
+    account_of: Callable[[str], Account] | None = None,
     vault: CredentialVault | None = None,
     send: Send | None = None,
     clock: Callable[[], datetime] | None = None,
@@ -111,10 +111,10 @@ def deliver(
     text = claim.item.get("text")
     account_id = request.account_id
     try:
-        snapshot = (snapshot_of or _cached_snapshot(table))(account_id)
+        # As it is now, never a cached copy: "pause" means nothing is sent from now on.
+        account = (account_of or AccountStore(table).get)(account_id)
     except NotFound:
         return claim.fail(ProviderError(code="account_not_found", message="The account was deleted."))
-    account = snapshot.account
     if account.channel is not Channel.WHATSAPP:
         claim.release()
         raise NotSendableYet(f"{account.channel} messages are sent by a later version")
@@ -329,13 +329,8 @@ def _credentials_rejected(
     claim.fail(ProviderError(code="credentials_rejected", message=reason))
     record_credentials_rejected(account.id, reason, accounts=AccountStore(table), now=clock())
     _credentials.forget(account.id)
-    _snapshots.forget(account.id)
     logger.warning("Credentials rejected: account put in error", extra={"account_id": account.id})
     return Outcome.CREDENTIALS_REJECTED
-
-
-def _cached_snapshot(table: Any) -> Callable[[str], AccountSnapshot]:
-    return lambda account_id: _snapshots.get(account_id, AccountSettingsStore(table).snapshot)
 
 
 def _send_with_settings(account: Account, credentials: Any, *, to: str, text: str) -> SendResult:

@@ -2,8 +2,10 @@
 `AUTHORIZED_USERS`, `BUSINESS_HOURS`, `AUTO_REPLY`, `ASSIGNMENT_RULES`.
 
 Writes are conditioned on the account being alive, so settings never outlive a deleted account's
-end by a race. `snapshot` reads the account and all its settings in one query (the router's
-view of an account).
+end by a race, and move the account item's `version` in the same transaction: that version then
+versions the whole snapshot (the account's own changes move it too), which is how a warm router
+knows its copy is current (`store.versions`). `snapshot` reads the account and all its settings in
+one strongly consistent query (the router's view of an account).
 """
 
 from __future__ import annotations
@@ -91,9 +93,17 @@ class AccountSettingsStore:
     def write(self, account_id: str, value: S) -> S:
         key = items.key(f"ACCOUNT#{account_id}", SORT_KEY[type(value)])
         before = self.read(account_id, AuthorizedUsers) if isinstance(value, AuthorizedUsers) else None
+        account_changed = {
+            "Update": {
+                "Key": account_key(account_id),
+                "UpdateExpression": "ADD version :one",
+                "ConditionExpression": items.LIVE,
+                "ExpressionAttributeValues": {":one": 1},
+            }
+        }
         items.transact(
             self.table,
-            [items.check(account_key(account_id), items.LIVE), items.put(items.to_item(value, **key))],
+            [account_changed, items.put(items.to_item(value, **key))],
             on_conflict=lambda _: _no_account(account_id),
         )
         if isinstance(value, AuthorizedUsers) and before is not None:
@@ -108,11 +118,13 @@ class AccountSettingsStore:
                 batch.put_item(Item=items.key(f"USER_ACCOUNTS#{user_id}", f"ACCOUNT#{account_id}"))
 
     def snapshot(self, account_id: str) -> AccountSnapshot:
-        """The account and all its settings, in one query of its partition."""
+        """The account and all its settings as they are now, in one strongly consistent query of
+        its partition."""
         found: dict[str, dict[str, Any]] = {}
         query: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": f"ACCOUNT#{account_id}"},
+            "ConsistentRead": True,
         }
         while True:
             response = self.table.query(**query)

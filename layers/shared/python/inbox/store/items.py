@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -17,6 +19,9 @@ from inbox.store.schema import PARTITION_KEY, SORT_KEY
 M = TypeVar("M", bound=BaseModel)
 
 CONDITION_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflict"
+TRANSACTION_CONFLICT_ATTEMPTS = 4
+CONTENTION = {TRANSACTION_CONFLICT, "None"}  # "None": that write was fine, another was contended
 
 
 def to_item(model: BaseModel, **keys: Any) -> dict[str, Any]:
@@ -45,14 +50,38 @@ def transact(
     table: Any, writes: list[dict[str, Any]], *, on_conflict: Callable[[list[str]], Exception]
 ) -> None:
     """Run `writes` (TransactItems without TableName) atomically on `table`; when a condition
-    fails, raise what `on_conflict` makes of the per-write cancellation codes."""
+    fails, raise what `on_conflict` makes of the per-write cancellation codes.
+
+    A cancellation only by another transaction in progress on one of the items (no condition
+    failed) is run again a few times first: it had no effect, and writes that share a version item
+    (the team's, an account's) would otherwise fail whenever two happen at once."""
     items = [{kind: {"TableName": table.name, **spec} for kind, spec in write.items()} for write in writes]
-    try:
-        table.meta.client.transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        raise on_conflict(dynamo.transaction_cancel_reasons(error)) from error
+    for attempt in range(TRANSACTION_CONFLICT_ATTEMPTS):
+        try:
+            table.meta.client.transact_write_items(TransactItems=items)
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = dynamo.transaction_cancel_reasons(error)
+            contention_only = TRANSACTION_CONFLICT in reasons and set(reasons) <= CONTENTION
+            if not contention_only or attempt == TRANSACTION_CONFLICT_ATTEMPTS - 1:
+                raise on_conflict(reasons) from error
+            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+
+
+def get_many(table: Any, keys: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """The items at `keys` (None where there is none), in their order: one strongly consistent
+    BatchGetItem (up to 100 keys; what DynamoDB leaves unprocessed is asked for again)."""
+    unique = list({(k[PARTITION_KEY], k[SORT_KEY]): k for k in keys}.values())  # no key twice
+    found: dict[tuple[Any, Any], dict[str, Any]] = {}
+    request: dict[str, Any] = {table.name: {"Keys": unique, "ConsistentRead": True}}
+    while request:
+        response = table.meta.client.batch_get_item(RequestItems=request)
+        for item in response["Responses"].get(table.name, []):
+            found[(item[PARTITION_KEY], item[SORT_KEY])] = item
+        request = response.get("UnprocessedKeys") or {}
+    return [found.get((k[PARTITION_KEY], k[SORT_KEY])) for k in keys]
 
 
 def query_page(
@@ -65,11 +94,13 @@ def query_page(
     limit: int,
     index: str | None = None,
     live_only: bool = False,
+    consistent: bool = False,
 ) -> Page[M]:
     """One page of the items of `partition` whose sort key starts with `prefix`.
 
     With `index`, the query runs on that global index (`<index>pk` / `<index>sk`); with
-    `live_only`, items marked deleted are left out (a page may then hold fewer than `limit`).
+    `live_only`, items marked deleted are left out (a page may then hold fewer than `limit`);
+    `consistent` reads strongly consistent (on the table only: global indexes cannot).
     """
     pk, sk = (f"{index}pk", f"{index}sk") if index else (PARTITION_KEY, SORT_KEY)
     query: dict[str, Any] = {
@@ -82,6 +113,8 @@ def query_page(
         query["ExpressionAttributeValues"][":prefix"] = prefix
     if index:
         query["IndexName"] = index
+    if consistent:
+        query["ConsistentRead"] = True
     if live_only:
         query["FilterExpression"] = "attribute_not_exists(deleted_at)"
     start = decode_start(cursor, index)

@@ -50,12 +50,12 @@ class Registry(Generic[M]):
         self.model = model
         self.layout = layout
 
-    def create(self, record: M) -> M:
+    def create(self, record: M, *, extra_writes: Sequence[dict[str, Any]] = ()) -> M:
         """Store a new record (its `id` fresh) and claim its unique keys; 409 when one is taken."""
         claims = self.layout.claims(record)
         writes = [self._claim(record, claim) for claim in claims]
         writes.append(items.put(self._item(record, version=1), condition=items.NOT_EXISTS))
-        self._write(writes, dict(enumerate(claims)))
+        self._write([*writes, *extra_writes], dict(enumerate(claims)))
         return record
 
     def get(self, record_id: str, *, include_deleted: bool = False) -> M:
@@ -69,7 +69,7 @@ class Registry(Generic[M]):
             raise self.not_found(record_id)
         return items.from_item(self.model, item), int(item.get("version", 0))
 
-    def page(self, *, cursor: str | None, limit: int) -> Page[M]:
+    def page(self, *, cursor: str | None, limit: int, consistent: bool = False) -> Page[M]:
         return items.query_page(
             self.table,
             self.model,
@@ -79,6 +79,7 @@ class Registry(Generic[M]):
             limit=limit,
             index=self.layout.list_index,
             live_only=True,
+            consistent=consistent,
         )
 
     def replace(self, before: M, after: M, *, version: int, extra_writes: Sequence[dict[str, Any]] = ()) -> M:

@@ -1,7 +1,9 @@
 """The team in the table: one partition (`USERS`), each user unique by email address.
 
 - `sk = USER#<id>`: the user (a deleted user keeps its record: conversations keep its name);
-- `sk = EMAIL#<address>`: the claim on the address.
+- `sk = EMAIL#<address>`: the claim on the address;
+- `sk = VERSION`: the team's version, a fresh token written with every change of a user, so a
+  warm router knows at once whether its copy of the team is current (`store.versions`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,21 @@ def _id_taken(user: User) -> Conflict:
     )
 
 
+TEAM_VERSION_KEY = items.key(PARTITION, "VERSION")
+
+
+def team_changed() -> dict[str, Any]:
+    """The transaction write that gives the team a new version (a token, never a count: a token
+    cannot come back, so a copy read at an old version is never taken for current)."""
+    return {
+        "Update": {
+            "Key": TEAM_VERSION_KEY,
+            "UpdateExpression": "SET version = :token",
+            "ExpressionAttributeValues": {":token": new_id("team")},
+        }
+    }
+
+
 LAYOUT: Layout[User] = Layout(
     kind="user",
     item_key=lambda user_id: items.key(PARTITION, f"USER#{user_id}"),
@@ -58,7 +75,7 @@ class UserStore:
         if existing is not None:
             # Ids come from Cognito and are never reused, even after a deletion.
             raise _id_taken(user)
-        return self._users.create(user)
+        return self._users.create(user, extra_writes=[team_changed()])
 
     def get(self, user_id: str, *, include_deleted: bool = False) -> User:
         return self._users.get(user_id, include_deleted=include_deleted)
@@ -69,17 +86,17 @@ class UserStore:
     def replace(self, user_id: str, data: UserFields, *, now: datetime | None = None) -> User:
         current, version = self._users.read(user_id)
         updated = current.model_copy(update={**data.model_dump(), "updated_at": now or datetime.now(UTC)})
-        return self._users.replace(current, updated, version=version)
+        return self._users.replace(current, updated, version=version, extra_writes=[team_changed()])
 
     def delete(self, user_id: str) -> None:
-        self._users.delete(user_id)
+        self._users.delete(user_id, extra_writes=[team_changed()])
 
     def everyone(self) -> dict[str, User]:
-        """Every current user by id (the team is small: a few pages at most)."""
+        """Every current user by id, strongly consistent (the team is small: a few pages at most)."""
         found: dict[str, User] = {}
         cursor = None
         while True:
-            page = self.page(cursor=cursor, limit=200)
+            page = self._users.page(cursor=cursor, limit=200, consistent=True)
             found.update({user.id: user for user in page.items})
             if page.next_cursor is None:
                 return found
