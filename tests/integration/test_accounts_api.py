@@ -86,6 +86,23 @@ def test_an_imap_account_is_created_with_defaults_and_its_password_goes_to_secre
     assert call_api("GET", f"/v1/accounts/{account['id']}").body == account
 
 
+@pytest.mark.parametrize("address", ["support@acme.local", "desk@corp.internal", "it@intranet.lan"])
+def test_a_mailbox_on_an_internal_mail_domain_is_accepted(address: str) -> None:
+    account = create(imap_account(address=address))
+
+    assert account["address"] == address
+    changed = call_api("PATCH", f"/v1/accounts/{account['id']}", body={"address": f"sales.{address}"})
+    assert changed.status == 200, changed.body
+    assert changed.body["address"] == f"sales.{address}"
+
+
+def test_an_address_that_is_not_one_is_still_refused_naming_the_field() -> None:
+    answer = call_api("POST", "/v1/accounts", body=imap_account(address="sales at acme.local"))
+
+    assert answer.status == 422
+    assert [d["field"] for d in answer.body["error"]["details"]] == ["address"]
+
+
 def test_whatsapp_numbers_are_normalized_to_e164() -> None:
     assert create(meta_account())["address"] == "+33612345678"
     assert create(twilio_account())["channel"] == "whatsapp"

@@ -79,6 +79,20 @@ def test_invalid_users_are_refused_naming_the_field(body: dict[str, Any], field:
     assert field in [d["field"] for d in answer.body["error"]["details"]]
 
 
+@pytest.mark.parametrize(
+    "address", ["support@acme.local", "desk@corp.internal", "it@intranet.lan", "root@mailhost"]
+)
+def test_addresses_on_internal_mail_domains_are_accepted(address: str) -> None:
+    user = create("/v1/users", {"name": "Desk", "email": address})
+    customer = create("/v1/customers", {"name": "Plant", "emails": [address]})
+
+    assert user["email"] == address
+    assert customer["emails"] == [address]
+    assert [c["id"] for c in call_api("GET", "/v1/customers", query=f"email={address}").body["items"]] == [
+        customer["id"]
+    ]
+
+
 def test_a_customer_is_found_by_any_of_its_addresses_and_numbers() -> None:
     create("/v1/users", {"id": "rep", "name": "Rep", "email": "rep@example.com"})
     customer = create(
@@ -137,6 +151,12 @@ def test_a_deleted_customer_is_no_longer_found() -> None:
         ({"name": "J", "custom_fields": {"bad key": 1}}, "custom_fields.bad key.[key]"),
         ({"name": "J", "custom_fields": {"x": {"nested": 1}}}, "custom_fields.x"),
         ({"company_name": "X"}, "name"),
+        ({"name": "J", "emails": ["support@"]}, "emails[0]"),
+        ({"name": "J", "emails": ["two words@acme.local"]}, "emails[0]"),
+        # Beyond DynamoDB's numbers: more than 38 digits, or a magnitude out of 1e-130..9.99e125.
+        ({"name": "J", "custom_fields": {"score": 1e200}}, "custom_fields.score"),
+        ({"name": "J", "custom_fields": {"score": 10**42}}, "custom_fields.score"),
+        ({"name": "J", "custom_fields": {"score": -1e-200}}, "custom_fields.score"),
     ],
 )
 def test_invalid_customers_are_refused_naming_the_field(body: dict[str, Any], field: str) -> None:
@@ -145,3 +165,11 @@ def test_invalid_customers_are_refused_naming_the_field(body: dict[str, Any], fi
     assert answer.status == 422, answer.body
     fields = [d["field"] for d in answer.body["error"]["details"]]
     assert any(f.startswith(field) for f in fields), fields
+
+
+def test_custom_field_numbers_within_dynamodbs_range_are_kept() -> None:
+    fields = {"fleet": 10**37 + 1, "ratio": 0.125, "tiny": 1.5e-130, "vip": True, "note": "x"}
+
+    customer = create("/v1/customers", {"name": "Fleet", "custom_fields": fields})
+
+    assert call_api("GET", f"/v1/customers/{customer['id']}").body["custom_fields"] == fields

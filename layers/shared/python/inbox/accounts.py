@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -25,6 +26,7 @@ from inbox.errors import FieldProblem, Invalid
 from inbox.records import Tombstoned
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class Provider(StrEnum):
@@ -56,13 +58,25 @@ class AccountStatus(StrEnum):
 
 
 def _email(value: str) -> str:
+    """The address, normalized, if its syntax is valid. On-premises mail servers use domains that are
+    not globally deliverable (`acme.local`, `corp.internal`, a bare host name): accepted too."""
     # Imported when first used: the webhook and the router read accounts but never validate them.
     from email_validator import EmailNotValidError, validate_email
 
+    _allow_special_use_domains()
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        return validate_email(value, check_deliverability=False, globally_deliverable=False).normalized
     except EmailNotValidError as error:
         raise ValueError(f"not a valid email address: {error}") from error
+
+
+@cache
+def _allow_special_use_domains() -> None:
+    # email-validator refuses special-use domains (`.local`, `.test`...) whatever the options; emptying
+    # its list is the way its documentation gives to allow them (this process's only use of it).
+    import email_validator
+
+    email_validator.SPECIAL_USE_DOMAIN_NAMES.clear()
 
 
 def _e164(value: str) -> str:
@@ -89,7 +103,9 @@ def _hostname(value: str) -> str:
     return host
 
 
-EmailAddress = Annotated[str, AfterValidator(_email)]
+EmailAddress = Annotated[
+    str, AfterValidator(_email), Field(json_schema_extra={"format": "email"}, examples=["support@acme.local"])
+]
 PhoneNumber = Annotated[str, AfterValidator(_e164), Field(examples=["+33612345678"])]
 Hostname = Annotated[str, AfterValidator(_hostname), Field(examples=["imap.example.com"])]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -97,6 +113,23 @@ MetaId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,32}$")]
 TwilioAccountSid = Annotated[str, StringConstraints(pattern=r"^AC[0-9a-fA-F]{32}$")]
 TwilioServiceSid = Annotated[str, StringConstraints(pattern=r"^MG[0-9a-fA-F]{32}$")]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# An account's address before it is parsed for its channel (an email address or an E.164 number).
+AddressText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    branches = [s for s in schema.pop("anyOf", []) if s != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+    if schema.get("default", ...) is None:
+        del schema["default"]
+
+
+# `Omittable[X] = None`: a partial update's field that may be left out but not set to null. The API
+# document shows no null; the update refuses an explicit one, naming the field.
+Omittable = Annotated[T | None, Field(json_schema_extra=_without_null)]
 
 
 class _Strict(BaseModel):
@@ -239,7 +272,7 @@ class AccountCreate(BaseModel):
     provider: Provider
     channel: Channel | None = Field(default=None, description="implied by the provider; checked when given")
     name: ShortText
-    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
+    address: AddressText
     sender_name: ShortText | None = None
     config: dict[str, Any] = Field(default_factory=dict, description="per provider, see CONTRACT.md")
     credentials: dict[str, SecretStr] | None = Field(default=None, description="write-only")
@@ -251,12 +284,12 @@ class AccountUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: ShortText | None = None
-    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)] | None = (
-        None
-    )
+    name: Omittable[ShortText] = None
+    address: Omittable[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
+    ] = None
     sender_name: ShortText | None = None
-    config: dict[str, Any] | None = None
+    config: Omittable[dict[str, Any]] = None
     credentials: dict[str, SecretStr] | None = None
 
 

@@ -46,10 +46,11 @@ class AutoReplySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = False
+    # Strict: `0` or `"yes"` is not a boolean (the document says so).
+    enabled: bool = Field(default=False, strict=True)
     # Declared after `enabled`, which its validator reads.
     rules: list[AutoReplyRule] = Field(default_factory=list, max_length=10, validate_default=True)
-    cooldown_minutes: int = Field(default=24 * 60, ge=0, le=MAX_COOLDOWN_MINUTES)
+    cooldown_minutes: int = Field(default=24 * 60, ge=0, le=MAX_COOLDOWN_MINUTES, strict=True)
 
     @field_validator("rules")
     @classmethod

@@ -6,11 +6,12 @@ contacts, found by email address or phone number when a message arrives.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from inbox.accounts import EmailAddress, PhoneNumber
 from inbox.errors import FieldProblem, Invalid
@@ -20,7 +21,30 @@ UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@:+-]{1,128}$")
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Brand = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 CustomFieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-CustomFieldValue = str | int | float | bool | None
+# DynamoDB's numbers (boto3 stores them through this context): 38 significant digits, a magnitude
+# between 1e-130 and 9.99e125. A number beyond them is refused here, naming its field.
+_STORABLE_NUMBERS = decimal.Context(
+    prec=38,
+    Emin=-128,
+    Emax=126,
+    traps=[decimal.Clamped, decimal.Overflow, decimal.Inexact, decimal.Rounded, decimal.Underflow],
+)
+
+
+def _storable(value: str | int | float | bool | None) -> str | int | float | bool | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            _STORABLE_NUMBERS.create_decimal(repr(value))
+        except decimal.DecimalException:
+            raise ValueError(
+                "a number has at most 38 significant digits and a magnitude between 1e-130 and 9.99e125"
+            ) from None
+    return value
+
+
+CustomFieldValue = Annotated[
+    str | int | Annotated[float, Field(allow_inf_nan=False)] | bool | None, AfterValidator(_storable)
+]
 # A transaction holds 100 writes: a customer and its lookups must fit in one.
 MAX_CONTACT_POINTS = 20
 
@@ -35,7 +59,7 @@ class UserFields(BaseModel):
     name: Name
     email: EmailAddress
     brands: list[Brand] = Field(default_factory=list, max_length=50)
-    active: bool = True
+    active: bool = Field(default=True, strict=True)  # `0` or `"yes"` is not a boolean
 
     _distinct_brands = field_validator("brands")(_distinct)
 

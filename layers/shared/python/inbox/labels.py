@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from inbox.accounts import Omittable
 from inbox.records import Tombstoned
 
 DEFAULT_COLOR = "#9E9E9E"
@@ -53,9 +54,9 @@ class LabelUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: LabelName | None = None
+    name: Omittable[LabelName] = None
     description: Description | None = None
-    color: Color | None = None
+    color: Omittable[Color] = None
 
     @model_validator(mode="after")
     def _no_null_required_fields(self) -> LabelUpdate:

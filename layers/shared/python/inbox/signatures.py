@@ -13,6 +13,7 @@ from typing import Annotated
 import nh3
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from inbox.accounts import Omittable
 from inbox.directory import UserId
 
 # What a signature may contain: formatting, links, images, simple tables.
@@ -142,7 +143,7 @@ class SignatureFields(BaseModel):
 
     name: SignatureName
     html: SignatureHtml = Field(description="sanitized on the way in: formatting, links, images")
-    default_for_account: bool = False
+    default_for_account: bool = Field(default=False, strict=True)  # `0` is not a boolean
     user_ids: list[UserId] = Field(default_factory=list, max_length=200)
 
     @field_validator("user_ids")
@@ -154,10 +155,10 @@ class SignatureFields(BaseModel):
 class SignatureUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: SignatureName | None = None
-    html: SignatureHtml | None = None
-    default_for_account: bool | None = None
-    user_ids: list[UserId] | None = Field(default=None, max_length=200)
+    name: Omittable[SignatureName] = None
+    html: Omittable[SignatureHtml] = None
+    default_for_account: Omittable[Annotated[bool, Field(strict=True)]] = None
+    user_ids: Omittable[Annotated[list[UserId], Field(max_length=200)]] = None
 
 
 class Signature(SignatureFields):

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from inbox.accounts import Channel
+from inbox.accounts import Channel, Omittable
 from inbox.errors import FieldProblem, Invalid
 from inbox.rendering import PLACEHOLDER
 
@@ -103,10 +103,10 @@ class TemplateFields(BaseModel):
 class TemplateUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: TemplateName | None = None
-    content: Content | None = None
+    name: Omittable[TemplateName] = None
+    content: Omittable[Content] = None
     labels: list[TemplateLabel] | None = Field(default=None, max_length=20)
-    type: TemplateType | None = None
+    type: Omittable[TemplateType] = None
     language: Language | None = None
     category: Category | None = None
     examples: dict[str, Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = None

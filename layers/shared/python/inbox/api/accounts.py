@@ -54,18 +54,23 @@ def list_accounts(
 
 
 @router.post(
-    "/accounts", tags=ACCOUNTS, status_code=HTTPStatus.CREATED, responses=responses(HTTPStatus.CREATED)
+    "/accounts",
+    tags=ACCOUNTS,
+    status_code=HTTPStatus.CREATED,
+    responses=responses(HTTPStatus.CREATED, body=True, conflict=True),
 )
 def create_account(_: Admin, account: AccountCreate) -> Account:
     return lifecycle.create_account(account, accounts=AccountStore(), vault=CredentialVault())
 
 
-@router.get("/accounts/<account_id>", tags=ACCOUNTS, responses=responses())
+@router.get("/accounts/<account_id>", tags=ACCOUNTS, responses=responses(not_found=True))
 def get_account(_: Admin, account_id: str) -> Account:
     return AccountStore().get(account_id)
 
 
-@router.patch("/accounts/<account_id>", tags=ACCOUNTS, responses=responses())
+@router.patch(
+    "/accounts/<account_id>", tags=ACCOUNTS, responses=responses(body=True, not_found=True, conflict=True)
+)
 def update_account(_: Admin, account_id: str, changes: AccountUpdate) -> Account:
     return lifecycle.update_account(account_id, changes, accounts=AccountStore(), vault=CredentialVault())
 
@@ -74,24 +79,28 @@ def update_account(_: Admin, account_id: str, changes: AccountUpdate) -> Account
     "/accounts/<account_id>",
     tags=ACCOUNTS,
     status_code=HTTPStatus.NO_CONTENT,
-    responses=responses(HTTPStatus.NO_CONTENT),
+    responses=responses(HTTPStatus.NO_CONTENT, not_found=True, conflict=True),
 )
 def delete_account(_: Admin, account_id: str) -> Response[None]:
     lifecycle.delete_account(account_id, accounts=AccountStore(), vault=CredentialVault())
     return Response(status_code=HTTPStatus.NO_CONTENT)
 
 
-@router.post("/accounts/<account_id>/pause", tags=ACCOUNTS, responses=responses())
+@router.post(
+    "/accounts/<account_id>/pause", tags=ACCOUNTS, responses=responses(not_found=True, conflict=True)
+)
 def pause_account(_: Admin, account_id: str) -> Account:
     return lifecycle.pause(account_id, accounts=AccountStore())
 
 
-@router.post("/accounts/<account_id>/resume", tags=ACCOUNTS, responses=responses())
+@router.post(
+    "/accounts/<account_id>/resume", tags=ACCOUNTS, responses=responses(not_found=True, conflict=True)
+)
 def resume_account(_: Admin, account_id: str) -> Account:
     return lifecycle.resume(account_id, accounts=AccountStore())
 
 
-@router.post("/accounts/test-connection", tags=ACCOUNTS, responses=responses())
+@router.post("/accounts/test-connection", tags=ACCOUNTS, responses=responses(body=True))
 def check_unsaved_connection(_: Admin, connection: ConnectionSettings) -> ConnectionReport:
     """Check settings before saving them: IMAP and SMTP separately, or the provider's API."""
     provider = connection.provider
@@ -100,7 +109,7 @@ def check_unsaved_connection(_: Admin, connection: ConnectionSettings) -> Connec
     return _run(provider, config, credentials)
 
 
-@router.post("/accounts/<account_id>/test-connection", tags=ACCOUNTS, responses=responses())
+@router.post("/accounts/<account_id>/test-connection", tags=ACCOUNTS, responses=responses(not_found=True))
 def check_saved_connection(_: Admin, account_id: str) -> ConnectionReport:
     account = AccountStore().get(account_id)
     config = parse_config(account.provider, account.config)
@@ -123,49 +132,57 @@ def _run(provider: Provider, config: AccountConfig, credentials: AccountCredenti
     )
 
 
-@router.get("/accounts/<account_id>/authorized-users", tags=SETTINGS, responses=responses())
+@router.get("/accounts/<account_id>/authorized-users", tags=SETTINGS, responses=responses(not_found=True))
 def get_authorized_users(_: Admin, account_id: str) -> AuthorizedUsers:
     return AccountSettingsStore().read(account_id, AuthorizedUsers)
 
 
-@router.put("/accounts/<account_id>/authorized-users", tags=SETTINGS, responses=responses())
+@router.put(
+    "/accounts/<account_id>/authorized-users", tags=SETTINGS, responses=responses(body=True, not_found=True)
+)
 def put_authorized_users(_: Admin, account_id: str, authorized: AuthorizedUsers) -> AuthorizedUsers:
     authorized = AuthorizedUsers(user_ids=list(dict.fromkeys(authorized.user_ids)))
     require_users(UserStore(), authorized.user_ids, "user_ids")
     return AccountSettingsStore().write(account_id, authorized)
 
 
-@router.get("/accounts/<account_id>/business-hours", tags=SETTINGS, responses=responses())
+@router.get("/accounts/<account_id>/business-hours", tags=SETTINGS, responses=responses(not_found=True))
 def get_business_hours(_: Admin, account_id: str) -> BusinessHours:
     return AccountSettingsStore().read(account_id, BusinessHours)
 
 
-@router.put("/accounts/<account_id>/business-hours", tags=SETTINGS, responses=responses())
+@router.put(
+    "/accounts/<account_id>/business-hours", tags=SETTINGS, responses=responses(body=True, not_found=True)
+)
 def put_business_hours(_: Admin, account_id: str, hours: BusinessHours) -> BusinessHours:
     return AccountSettingsStore().write(account_id, hours)
 
 
-@router.get("/accounts/<account_id>/auto-reply", tags=SETTINGS, responses=responses())
+@router.get("/accounts/<account_id>/auto-reply", tags=SETTINGS, responses=responses(not_found=True))
 def get_auto_reply(_: Admin, account_id: str) -> AutoReplySettings:
     return AccountSettingsStore().read(account_id, AutoReplySettings)
 
 
-@router.put("/accounts/<account_id>/auto-reply", tags=SETTINGS, responses=responses())
+@router.put(
+    "/accounts/<account_id>/auto-reply", tags=SETTINGS, responses=responses(body=True, not_found=True)
+)
 def put_auto_reply(_: Admin, account_id: str, auto_reply: AutoReplySettings) -> AutoReplySettings:
     return AccountSettingsStore().write(account_id, auto_reply)
 
 
-@router.get("/accounts/<account_id>/assignment-rules", tags=SETTINGS, responses=responses())
+@router.get("/accounts/<account_id>/assignment-rules", tags=SETTINGS, responses=responses(not_found=True))
 def get_assignment_rules(_: Admin, account_id: str) -> AssignmentRules:
     return AccountSettingsStore().read(account_id, AssignmentRules)
 
 
-@router.put("/accounts/<account_id>/assignment-rules", tags=SETTINGS, responses=responses())
+@router.put(
+    "/accounts/<account_id>/assignment-rules", tags=SETTINGS, responses=responses(body=True, not_found=True)
+)
 def put_assignment_rules(_: Admin, account_id: str, rules: AssignmentRules) -> AssignmentRules:
     return AccountSettingsStore().write(account_id, check_assignment_rules(rules, UserStore()))
 
 
-@router.get("/accounts/<account_id>/signatures", tags=SIGNATURES, responses=responses())
+@router.get("/accounts/<account_id>/signatures", tags=SIGNATURES, responses=responses(not_found=True))
 def list_signatures(_: Admin, account_id: str) -> Page[Signature]:
     AccountStore().get(account_id)
     return Page[Signature](items=SignatureStore().for_account(account_id))
@@ -175,19 +192,25 @@ def list_signatures(_: Admin, account_id: str) -> Page[Signature]:
     "/accounts/<account_id>/signatures",
     tags=SIGNATURES,
     status_code=HTTPStatus.CREATED,
-    responses=responses(HTTPStatus.CREATED),
+    responses=responses(HTTPStatus.CREATED, body=True, not_found=True, conflict=True),
 )
 def create_signature(_: Admin, account_id: str, signature: SignatureFields) -> Signature:
     require_users(UserStore(), signature.user_ids, "user_ids")
     return SignatureStore().create(account_id, signature)
 
 
-@router.get("/accounts/<account_id>/signatures/<signature_id>", tags=SIGNATURES, responses=responses())
+@router.get(
+    "/accounts/<account_id>/signatures/<signature_id>", tags=SIGNATURES, responses=responses(not_found=True)
+)
 def get_signature(_: Admin, account_id: str, signature_id: str) -> Signature:
     return SignatureStore().get(account_id, signature_id)
 
 
-@router.patch("/accounts/<account_id>/signatures/<signature_id>", tags=SIGNATURES, responses=responses())
+@router.patch(
+    "/accounts/<account_id>/signatures/<signature_id>",
+    tags=SIGNATURES,
+    responses=responses(body=True, not_found=True, conflict=True),
+)
 def update_signature(_: Admin, account_id: str, signature_id: str, changes: SignatureUpdate) -> Signature:
     if changes.user_ids:
         require_users(UserStore(), changes.user_ids, "user_ids")
@@ -198,7 +221,7 @@ def update_signature(_: Admin, account_id: str, signature_id: str, changes: Sign
     "/accounts/<account_id>/signatures/<signature_id>",
     tags=SIGNATURES,
     status_code=HTTPStatus.NO_CONTENT,
-    responses=responses(HTTPStatus.NO_CONTENT),
+    responses=responses(HTTPStatus.NO_CONTENT, not_found=True, conflict=True),
 )
 def delete_signature(_: Admin, account_id: str, signature_id: str) -> Response[None]:
     SignatureStore().delete(account_id, signature_id)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 
 from inbox.api import accounts, conversations, directory, errors, labels, templates, whatsapp
 
 TITLE = "inbox API"
 VERSION = "1"
+# Every `/v1` route sits behind API Gateway's JWT authorizer (CONTRACT.md, Authentication).
+SECURITY_SCHEMES: dict[str, SecurityScheme] = {
+    "bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito access token")
+}
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def build_app() -> APIGatewayHttpResolver:
@@ -22,14 +28,18 @@ def build_app() -> APIGatewayHttpResolver:
         templates.router,
     ):
         app.include_router(router, prefix="/v1")
-    app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
+    app.enable_swagger(
+        path="/docs", title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES, security=SECURITY
+    )
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_document() -> Response[str]:
         return Response(
             status_code=200,
             content_type=content_types.APPLICATION_JSON,
-            body=app.get_openapi_json_schema(title=TITLE, version=VERSION),
+            body=app.get_openapi_json_schema(
+                title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES, security=SECURITY
+            ),
         )
 
     return app

@@ -22,7 +22,7 @@ router = Router()
 TAG = ["Conversations"]
 
 
-@router.get("/conversations", tags=TAG, responses=responses())
+@router.get("/conversations", tags=TAG, responses=responses(admin=False, not_found=True))
 def list_conversations(
     caller: Authenticated,
     account_id: Annotated[str | None, Query()] = None,
@@ -69,12 +69,14 @@ def list_conversations(
     return store.page(index="gsi3", partition="CONVS", cursor=cursor, limit=limit, filters=filters)
 
 
-@router.get("/conversations/<conversation_id>", tags=TAG, responses=responses())
+@router.get("/conversations/<conversation_id>", tags=TAG, responses=responses(admin=False, not_found=True))
 def get_conversation(caller: Authenticated, conversation_id: str) -> Conversation:
     return _visible(caller, conversation_id)
 
 
-@router.get("/conversations/<conversation_id>/messages", tags=TAG, responses=responses())
+@router.get(
+    "/conversations/<conversation_id>/messages", tags=TAG, responses=responses(admin=False, not_found=True)
+)
 def list_messages(
     caller: Authenticated,
     conversation_id: str,

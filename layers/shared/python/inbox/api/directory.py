@@ -29,17 +29,22 @@ def list_users(_: Admin, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) ->
     return UserStore().page(cursor=cursor, limit=limit)
 
 
-@router.post("/users", tags=USERS, status_code=HTTPStatus.CREATED, responses=responses(HTTPStatus.CREATED))
+@router.post(
+    "/users",
+    tags=USERS,
+    status_code=HTTPStatus.CREATED,
+    responses=responses(HTTPStatus.CREATED, body=True, conflict=True),
+)
 def create_user(_: Admin, user: UserCreate) -> User:
     return UserStore().create(user)
 
 
-@router.get("/users/<user_id>", tags=USERS, responses=responses())
+@router.get("/users/<user_id>", tags=USERS, responses=responses(not_found=True))
 def get_user(_: Admin, user_id: str) -> User:
     return UserStore().get(user_id)
 
 
-@router.put("/users/<user_id>", tags=USERS, responses=responses())
+@router.put("/users/<user_id>", tags=USERS, responses=responses(body=True, not_found=True, conflict=True))
 def replace_user(_: Admin, user_id: str, user: UserFields) -> User:
     return UserStore().replace(user_id, user)
 
@@ -48,7 +53,7 @@ def replace_user(_: Admin, user_id: str, user: UserFields) -> User:
     "/users/<user_id>",
     tags=USERS,
     status_code=HTTPStatus.NO_CONTENT,
-    responses=responses(HTTPStatus.NO_CONTENT),
+    responses=responses(HTTPStatus.NO_CONTENT, not_found=True, conflict=True),
 )
 def delete_user(_: Admin, user_id: str) -> Response[None]:
     UserStore().delete(user_id)
@@ -74,19 +79,24 @@ def list_customers(
 
 
 @router.post(
-    "/customers", tags=CUSTOMERS, status_code=HTTPStatus.CREATED, responses=responses(HTTPStatus.CREATED)
+    "/customers",
+    tags=CUSTOMERS,
+    status_code=HTTPStatus.CREATED,
+    responses=responses(HTTPStatus.CREATED, body=True, conflict=True),
 )
 def create_customer(_: Admin, customer: CustomerFields) -> Customer:
     _check_sales_rep(customer)
     return CustomerStore().create(customer)
 
 
-@router.get("/customers/<customer_id>", tags=CUSTOMERS, responses=responses())
+@router.get("/customers/<customer_id>", tags=CUSTOMERS, responses=responses(not_found=True))
 def get_customer(_: Admin, customer_id: str) -> Customer:
     return CustomerStore().get(customer_id)
 
 
-@router.put("/customers/<customer_id>", tags=CUSTOMERS, responses=responses())
+@router.put(
+    "/customers/<customer_id>", tags=CUSTOMERS, responses=responses(body=True, not_found=True, conflict=True)
+)
 def replace_customer(_: Admin, customer_id: str, customer: CustomerFields) -> Customer:
     _check_sales_rep(customer)
     return CustomerStore().replace(customer_id, customer)
@@ -96,7 +106,7 @@ def replace_customer(_: Admin, customer_id: str, customer: CustomerFields) -> Cu
     "/customers/<customer_id>",
     tags=CUSTOMERS,
     status_code=HTTPStatus.NO_CONTENT,
-    responses=responses(HTTPStatus.NO_CONTENT),
+    responses=responses(HTTPStatus.NO_CONTENT, not_found=True, conflict=True),
 )
 def delete_customer(_: Admin, customer_id: str) -> Response[None]:
     CustomerStore().delete(customer_id)

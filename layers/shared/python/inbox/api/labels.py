@@ -32,17 +32,22 @@ def list_labels(
     return store().page(cursor=cursor, limit=limit)
 
 
-@router.post("/labels", tags=TAG, status_code=HTTPStatus.CREATED, responses=responses(HTTPStatus.CREATED))
+@router.post(
+    "/labels",
+    tags=TAG,
+    status_code=HTTPStatus.CREATED,
+    responses=responses(HTTPStatus.CREATED, body=True, conflict=True),
+)
 def create_label(_: Admin, label: LabelCreate) -> Label:
     return store().create(label)
 
 
-@router.get("/labels/<label_id>", tags=TAG, responses=responses())
+@router.get("/labels/<label_id>", tags=TAG, responses=responses(not_found=True))
 def get_label(_: Admin, label_id: str) -> Label:
     return store().get(label_id)
 
 
-@router.patch("/labels/<label_id>", tags=TAG, responses=responses())
+@router.patch("/labels/<label_id>", tags=TAG, responses=responses(body=True, not_found=True, conflict=True))
 def update_label(_: Admin, label_id: str, changes: LabelUpdate) -> Label:
     return store().update(label_id, changes)
 
@@ -51,7 +56,7 @@ def update_label(_: Admin, label_id: str, changes: LabelUpdate) -> Label:
     "/labels/<label_id>",
     tags=TAG,
     status_code=HTTPStatus.NO_CONTENT,
-    responses=responses(HTTPStatus.NO_CONTENT),
+    responses=responses(HTTPStatus.NO_CONTENT, not_found=True, conflict=True),
 )
 def delete_label(_: Admin, label_id: str) -> Response[None]:
     store().delete(label_id)

@@ -64,17 +64,24 @@ def list_templates(
     return TemplateStore().page(account_id=account_id, label=label, type=type, cursor=cursor, limit=limit)
 
 
-@router.post("/templates", tags=TAG, status_code=HTTPStatus.CREATED, responses=responses(HTTPStatus.CREATED))
+@router.post(
+    "/templates",
+    tags=TAG,
+    status_code=HTTPStatus.CREATED,
+    responses=responses(HTTPStatus.CREATED, body=True, conflict=True),
+)
 def create_template(_: Admin, template: TemplateFields) -> Template:
     return lifecycle.create_template(template, accounts=AccountStore(), templates=TemplateStore())
 
 
-@router.get("/templates/<template_id>", tags=TAG, responses=responses())
+@router.get("/templates/<template_id>", tags=TAG, responses=responses(not_found=True))
 def get_template(_: Admin, template_id: str) -> Template:
     return TemplateStore().get(template_id)
 
 
-@router.patch("/templates/<template_id>", tags=TAG, responses=responses())
+@router.patch(
+    "/templates/<template_id>", tags=TAG, responses=responses(body=True, not_found=True, conflict=True)
+)
 def update_template(_: Admin, template_id: str, changes: TemplateUpdate) -> Template:
     return lifecycle.update_template(template_id, changes, accounts=AccountStore(), templates=TemplateStore())
 
@@ -83,19 +90,19 @@ def update_template(_: Admin, template_id: str, changes: TemplateUpdate) -> Temp
     "/templates/<template_id>",
     tags=TAG,
     status_code=HTTPStatus.NO_CONTENT,
-    responses=responses(HTTPStatus.NO_CONTENT),
+    responses=responses(HTTPStatus.NO_CONTENT, not_found=True, conflict=True),
 )
 def delete_template(_: Admin, template_id: str) -> Response[None]:
     TemplateStore().delete(template_id)
     return Response(status_code=HTTPStatus.NO_CONTENT)
 
 
-@router.post("/templates/<template_id>/submit", tags=TAG, responses=responses())
+@router.post("/templates/<template_id>/submit", tags=TAG, responses=responses(not_found=True, conflict=True))
 def submit_template(_: Admin, template_id: str) -> Template:
     return lifecycle.resubmit(template_id, accounts=AccountStore(), templates=TemplateStore())
 
 
-@router.post("/templates/<template_id>/render", tags=TAG, responses=responses())
+@router.post("/templates/<template_id>/render", tags=TAG, responses=responses(body=True, not_found=True))
 def render_template(_: Admin, template_id: str, request: RenderRequest) -> Rendered:
     template = TemplateStore().get(template_id)
     context: dict[str, str | None] = {}

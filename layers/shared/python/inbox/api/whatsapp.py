@@ -25,7 +25,7 @@ WHATSAPP = ["WhatsApp"]
     tags=WHATSAPP,
     status_code=HTTPStatus.CREATED,
     responses={
-        **responses(HTTPStatus.CREATED),
+        **responses(HTTPStatus.CREATED, body=True, conflict=True),
         HTTPStatus.CREATED: {"description": "A new `meta_cloud` account for the number"},
         HTTPStatus.OK: {
             "description": "The number's existing account, reconnected with the new token",
