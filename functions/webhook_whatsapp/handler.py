@@ -1,4 +1,8 @@
-"""WhatsApp webhooks from Meta and Twilio: verified, normalized, queued for the router."""
+"""WhatsApp webhooks from Meta and Twilio: verified, normalized, queued for the router.
+
+Traced by Lambda's active tracing alone, without the X-Ray SDK (`inbox.observability`): a provider
+waits on this cold start, and the SDK would add more to it than its few subsegments are worth.
+"""
 
 from typing import Any
 
@@ -6,11 +10,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inbox.api.webhooks import app
-from inbox.observability import logger, metrics, tracer
+from inbox.observability import logger, metrics
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

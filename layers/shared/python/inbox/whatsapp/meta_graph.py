@@ -11,15 +11,17 @@ appear in an error message or a log line.
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from inbox.errors import FieldProblem, Invalid
 from inbox.observability import logger
 from inbox.provider_errors import ProviderUnavailable
 from inbox.settings import settings
+
+if TYPE_CHECKING:
+    import httpx
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -210,6 +212,8 @@ class MetaGraph:
         secrets: tuple[str, ...] = (),
     ) -> bytes:
         """The body of a 2xx answer; `_Failed` for a 4xx; `ProviderUnavailable` for the rest."""
+        import httpx  # here: the settings API imports this module, and calls Meta only to sign up a number
+
         headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token is not None else {}
         try:
             with httpx.Client(timeout=self.timeout, transport=self.transport) as client:

@@ -1,0 +1,107 @@
+"""Each function imports only what it uses: a handler's import, in a fresh interpreter with a deployed
+function's environment (tracing on), loads none of the heavy libraries it has no use for at import.
+
+Some are still loaded later, where they are used: the X-Ray SDK on a traced handler's first call
+when tracing is on, twilio on the webhook's first Twilio request, httpx on the first provider call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYER = ROOT / "layers" / "shared" / "python"
+
+# Loaded by no handler at import.
+NEVER = (
+    "aws_xray_sdk",  # X-Ray SDK: the traced handlers load it on their first call, if tracing is on
+    "msal",
+    "google.auth",
+    "twilio",  # the webhook's signature check imports it for a Twilio request
+    "imaplib",  # connection checks only
+    "smtplib",
+    "aws_lambda_powertools.utilities.parser",  # Powertools' parser models, which the batch utility
+    # imports when pydantic is already loaded
+)
+# What each handler must not load besides: libraries other functions use.
+ALSO_NOT = {
+    "webhook_whatsapp": (
+        "httpx",
+        "holidays",
+        "phonenumbers",
+        "email_validator",
+        "nh3",
+        "aws_lambda_powertools.event_handler.openapi.models",
+    ),
+    "settings_api": ("httpx", "holidays"),
+    "route": ("httpx", "aws_lambda_powertools.event_handler"),
+    "send": ("aws_lambda_powertools.event_handler",),
+    "sync_templates": ("aws_lambda_powertools.event_handler",),
+    "poll_email": ("httpx", "pydantic", "aws_lambda_powertools.event_handler"),
+}
+# A deployed function's environment (cdk/inbox_stack.py `_function`, and what Lambda sets), given
+# explicitly: the child sees nothing of this process's.
+DEPLOYED = {
+    "POWERTOOLS_SERVICE_NAME": "inbox",
+    "POWERTOOLS_METRICS_NAMESPACE": "Inbox",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+}
+CHILD = """
+import importlib.util, json, sys
+path = sys.argv[1]
+sys.path.insert(0, path.rpartition("/")[0])
+spec = importlib.util.spec_from_file_location("handler", path)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def modules_loaded_by(function: str) -> set[str]:
+    """The modules in `sys.modules` after a fresh interpreter imported the function's handler."""
+    code_dir = ROOT / "functions" / function
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(LAYER),
+        **DEPLOYED,
+        "LAMBDA_TASK_ROOT": str(code_dir),
+        "AWS_LAMBDA_FUNCTION_NAME": function,
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", CHILD, str(code_dir / "handler.py")],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return set(json.loads(completed.stdout.splitlines()[-1]))
+
+
+def loaded(package: str, modules: set[str]) -> bool:
+    return any(m == package or m.startswith(f"{package}.") for m in modules)
+
+
+def test_every_function_is_listed() -> None:
+    assert {p.parent.name for p in ROOT.glob("functions/*/handler.py")} == set(ALSO_NOT)
+
+
+@pytest.mark.parametrize("function", sorted(ALSO_NOT))
+def test_a_handler_imports_none_of_the_heavy_libraries_it_does_not_use(function: str) -> None:
+    # Given a fresh interpreter in a deployed function's environment
+    # When it imports the function's handler
+    modules = modules_loaded_by(function)
+
+    # Then none of the libraries the function has no use for at import is loaded
+    assert [p for p in (*NEVER, *ALSO_NOT[function]) if loaded(p, modules)] == []
