@@ -24,15 +24,9 @@ from inbox.accounts import (
     TwilioConfig,
     TwilioCredentials,
 )
-from inbox.connection_checks import (
-    Check,
-    ConnectionReport,
-    check_imap,
-    check_meta,
-    check_smtp,
-    check_twilio,
-    run_checks,
-)
+from inbox.connection_checks import check_meta, check_twilio, run_checks
+from inbox.connection_report import Check, ConnectionReport
+from inbox.email.checks import check_imap, check_smtp
 from mail_peers import DovecotServer, MailUser, Peer, SmtpServer, TlsSmtpServers
 
 # aiosmtpd warns that AUTH without TLS is unsafe: true, and the point of the STARTTLS story.

@@ -15,10 +15,10 @@ from inbox.auto_reply import (
     AutoReplyRule,
     AutoReplySettings,
     Trigger,
-    automatic_message_reason,
     decide_auto_reply,
 )
 from inbox.business_hours import WEEKDAYS, BusinessHours
+from inbox.email.automatic import automatic_message_reason
 
 PARIS = ZoneInfo("Europe/Paris")
 # Open Monday to Friday, 09:00-18:00 in Paris; closed on weekends.

@@ -265,6 +265,32 @@ class Account(Tombstoned):
     created_at: datetime
     updated_at: datetime
 
+    def meta_config(self) -> MetaCloudConfig:
+        """The typed config of a `meta_cloud` account (`TypeError` for another provider)."""
+        return _typed_config(self, Provider.META_CLOUD, MetaCloudConfig)
+
+    def twilio_config(self) -> TwilioConfig:
+        """The typed config of a `twilio` account (`TypeError` for another provider)."""
+        return _typed_config(self, Provider.TWILIO, TwilioConfig)
+
+    @property
+    def business_name(self) -> str | None:
+        """The business name a WhatsApp account presents (email accounts have none)."""
+        if self.provider is Provider.META_CLOUD:
+            return self.meta_config().business_name or None
+        if self.provider is Provider.TWILIO:
+            return self.twilio_config().business_name or None
+        return None
+
+
+C = TypeVar("C", MetaCloudConfig, TwilioConfig)
+
+
+def _typed_config(account: Account, provider: Provider, model: type[C]) -> C:
+    if account.provider is not provider:
+        raise TypeError(f"a {account.provider} account has no {provider} config")
+    return model.model_validate(account.config)
+
 
 class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")

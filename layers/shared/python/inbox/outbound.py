@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from inbox import aws
@@ -22,6 +23,14 @@ class OutboundRequest(BaseModel):
     to: str  # the contact's address (E.164 on WhatsApp)
 
 
+class NotPostponed(Exception):
+    """SQS would not hide the message: it comes back after the queue's own visibility timeout."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class OutboundQueue:
     def __init__(self, client: Any | None = None, url: str | None = None) -> None:
         self.client = client if client is not None else aws.client("sqs")
@@ -29,3 +38,12 @@ class OutboundQueue:
 
     def send(self, request: OutboundRequest) -> None:
         self.client.send_message(QueueUrl=self.url, MessageBody=request.model_dump_json())
+
+    def postpone(self, receipt_handle: str, seconds: int) -> None:
+        """Hide a received message for `seconds`, its next attempt then; `NotPostponed` if SQS refuses."""
+        try:
+            self.client.change_message_visibility(
+                QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+            )
+        except ClientError as error:
+            raise NotPostponed(error.response["Error"]["Code"]) from error

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from inbox.accounts import Channel
 from inbox.assignment import AssignmentDecision, Candidate, RuleType, decide_assignment
 from inbox.auto_reply import decide_auto_reply
@@ -46,19 +44,20 @@ from inbox.ids import new_id
 from inbox.inbound import STATUS_RANK, InboundMessage, StatusEvent
 from inbox.observability import logger
 from inbox.outbound import OutboundQueue, OutboundRequest
-from inbox.store import items
 from inbox.store.account_settings import AccountSnapshot
 from inbox.store.conversations import (
+    AlreadyRouted,
     ConversationStore,
-    contact_key,
-    conversation_item,
-    conversation_key,
-    inbound_key,
-    message_item,
+    RoutingContended,
+    contact_write,
     message_key,
-    workload_key,
+    new_conversation_write,
+    new_message_write,
+    seen_write,
+    touch_write,
 )
 from inbox.store.customers import CustomerStore
+from inbox.store.workloads import Workloads, count_assignment
 from inbox.variables import conversation_context
 
 COMMIT_ATTEMPTS = 12
@@ -106,15 +105,15 @@ class Router:
             now = self.c.clock()
             plan = self._plan(message, self.c.current(message.account_id, message.contact.address), now)
             try:
-                items.transact(store.table, plan.writes, on_conflict=lambda reasons: _Conflict(reasons))
-            except _Conflict as conflict:
-                if conflict.reasons and conflict.reasons[0] == items.CONDITION_FAILED:
-                    self._hand_over_pending(message)
-                    logger.info(
-                        "Duplicate inbound message: no second effect",
-                        extra={"provider_message_id": message.provider_message_id},
-                    )
-                    return
+                store.commit_routing(plan.seen, plan.writes)
+            except AlreadyRouted:
+                self._hand_over_pending(message)
+                logger.info(
+                    "Duplicate inbound message: no second effect",
+                    extra={"provider_message_id": message.provider_message_id},
+                )
+                return
+            except RoutingContended:
                 continue  # a concurrent change (workload, conversation): decide again on fresh reads
             if plan.reply is not None:
                 self.c.outbound().send(plan.reply)
@@ -217,27 +216,27 @@ class Router:
                 to=message.contact.address,
             )
 
-        # The dedupe record first: its condition is what makes a replay a no-op.
-        dedupe: dict[str, Any] = {
-            **inbound_key(account.id, message.provider_message_id),
-            "conversation_id": conversation_id,
-            "message_id": inbound.id,
-        }
-        if reply is not None:
-            dedupe["pending_reply"] = reply.model_dump()
-        writes: list[dict[str, Any]] = [items.put(dedupe, condition=items.NOT_EXISTS)]
+        # The dedupe record: its condition is what makes a replay a no-op.
+        seen = seen_write(
+            account.id,
+            message.provider_message_id,
+            conversation_id=conversation_id,
+            message_id=inbound.id,
+            pending_reply=reply,
+        )
+        writes: list[dict[str, Any]] = []
         if opened is not None:
             opened.routing.auto_reply = record
-            writes.append(items.put(conversation_item(opened), condition=items.NOT_EXISTS))
+            writes.append(new_conversation_write(opened))
             if opened.assignee_id:
-                writes.append(_count_assignment(opened.assignee_id, now, loads))
+                writes.append(count_assignment(opened.assignee_id, now, loads))
         else:
-            writes.append(self._touch(conversation_id, message.sent_at, window, now, record))
+            writes.append(touch_write(conversation_id, message.sent_at, window, now, record))
         if outgoing is not None:
-            writes.append(items.put(message_item(outgoing), condition=items.NOT_EXISTS))
-        writes.append(items.put(items.to_item(state, **contact_key(account.id, state.address))))
-        writes.append(items.put(message_item(inbound), condition=items.NOT_EXISTS))
-        return _Plan(writes=writes, reply=reply)
+            writes.append(new_message_write(outgoing))
+        writes.append(contact_write(account.id, state))
+        writes.append(new_message_write(inbound))
+        return _Plan(seen=seen, writes=writes, reply=reply)
 
     def _customer(self, message: InboundMessage) -> Customer | None:
         if message.channel is Channel.EMAIL:
@@ -282,43 +281,12 @@ class Router:
         )
         return decision, loads if needs_load else None
 
-    def _touch(
-        self,
-        conversation_id: str,
-        sent_at: datetime,
-        window: datetime,
-        now: datetime,
-        record: AutoReplyRecord,
-    ) -> dict[str, Any]:
-        """The update of an open conversation by a new inbound message (its indexes follow)."""
-        order = f"{sent_at.isoformat()}#{conversation_id}"
-        return {
-            "Update": {
-                "Key": conversation_key(conversation_id),
-                "UpdateExpression": "SET last_message_at = :t, last_inbound_at = :t, window_expires_at = :w, "
-                "updated_at = :now, gsi1sk = :open_order, gsi2sk = :open_order, gsi3sk = :order, "
-                "routing.auto_reply = :record",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": {
-                    ":t": sent_at.isoformat(),
-                    ":w": window.isoformat(),
-                    ":now": now.isoformat(),
-                    ":open_order": f"open#{order}",
-                    ":order": order,
-                    ":record": items.to_item(record),
-                },
-            }
-        }
-
     def _hand_over_pending(self, message: InboundMessage) -> None:
         """A duplicate: hand over again the auto-reply its first routing committed (the sender
         ignores a message it already handled)."""
-        table = self.c.conversations.table
-        seen = (
-            table.get_item(Key=inbound_key(message.account_id, message.provider_message_id)).get("Item") or {}
-        )
-        if seen.get("pending_reply"):
-            self.c.outbound().send(OutboundRequest.model_validate(items.plain(seen["pending_reply"])))
+        pending = self.c.conversations.pending_reply(message.account_id, message.provider_message_id)
+        if pending:
+            self.c.outbound().send(OutboundRequest.model_validate(pending))
 
     # Delivery statuses
 
@@ -332,66 +300,20 @@ class Router:
                 extra={"provider_message_id": event.provider_message_id},
             )
             return False
-        values: dict[str, Any] = {
-            ":status": event.status.value,
-            ":rank": STATUS_RANK[event.status],
-            ":at": event.occurred_at.isoformat(),
-        }
-        expression = "SET #status = :status, status_rank = :rank, status_at = :at"
-        if event.error is not None:
-            expression += ", #error = :error"
-            values[":error"] = items.to_item(event.error)
-        try:
-            store.table.update_item(
-                Key=key,
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(pk) AND "
-                "(attribute_not_exists(status_rank) OR status_rank < :rank)",
-                ExpressionAttributeNames={
-                    "#status": "status",
-                    **({"#error": "error"} if event.error else {}),
-                },
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return store.advance_status(
+            key,
+            status=event.status.value,
+            rank=STATUS_RANK[event.status],
+            at=event.occurred_at,
+            error=event.error,
+        )
 
 
 @dataclass
 class _Plan:
+    seen: dict[str, Any]  # the dedupe record, written first
     writes: list[dict[str, Any]]
     reply: OutboundRequest | None
-
-
-class _Conflict(Exception):
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__(reasons)
-        self.reasons = reasons
-
-
-Workloads = dict[str, tuple[int, datetime | None]]
-
-
-def _count_assignment(user_id: str, now: datetime, loads: Workloads | None) -> dict[str, Any]:
-    """One more open conversation for the user. When the choice was made on workloads, the write is
-    conditioned on the count it saw, so two routers choosing from the same counts cannot both win
-    (the loser decides again on fresh counts)."""
-    update: dict[str, Any] = {
-        "Key": workload_key(user_id),
-        "UpdateExpression": "ADD open_assigned :one SET last_assigned_at = :now",
-        "ExpressionAttributeValues": {":one": 1, ":now": now.isoformat()},
-    }
-    if loads is not None:
-        seen = loads.get(user_id)
-        if seen is None:
-            update["ConditionExpression"] = "attribute_not_exists(open_assigned)"
-        else:
-            update["ConditionExpression"] = "open_assigned = :seen"
-            update["ExpressionAttributeValues"][":seen"] = seen[0]
-    return {"Update": update}
 
 
 def _context(

@@ -27,22 +27,18 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from inbox.account_lifecycle import record_credentials_rejected
 from inbox.accounts import CREDENTIALS_MODEL, Account, AccountStatus, Channel, Provider
 from inbox.cache import TtlCache
-from inbox.conversations import MessageStatus
 from inbox.errors import NotFound
 from inbox.inbound import ProviderError
 from inbox.observability import logger
-from inbox.outbound import OutboundQueue, OutboundRequest
+from inbox.outbound import NotPostponed, OutboundQueue, OutboundRequest
 from inbox.settings import settings
-from inbox.store import dynamo, items
+from inbox.store import dynamo
 from inbox.store.accounts import AccountStore
-from inbox.store.conversations import outbound_key
 from inbox.store.credentials import CredentialVault, MissingCredentials
-from inbox.store.schema import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from inbox.store.outbound_claims import SENDING, OutboundClaim, OutboundClaims
 from inbox.whatsapp.sending import (
     CredentialsRejected,
     SendLater,
@@ -52,8 +48,6 @@ from inbox.whatsapp.sending import (
     twilio_status_callback,
 )
 
-# The claimed state between `queued` and `sent` (read as `queued` by the API).
-SENDING = MessageStatus.SENDING.value
 LEASE = timedelta(minutes=5)
 # Credentials are kept a while: a refused one is read again at once (`_send`).
 CREDENTIALS_CACHE_SECONDS = 300
@@ -174,53 +168,33 @@ def backoff_seconds(receive_count: int, retry_after: float | None) -> int:
 def postpone(receipt_handle: str, seconds: int, *, queue: OutboundQueue | None = None) -> None:
     queue = queue or OutboundQueue()
     try:
-        queue.client.change_message_visibility(
-            QueueUrl=queue.url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
-        )
-    except ClientError as error:
+        queue.postpone(receipt_handle, seconds)
+    except NotPostponed as error:
         # The message then comes back after the queue's own visibility timeout: later, not lost.
-        logger.warning("Could not postpone the message", extra={"error": error.response["Error"]["Code"]})
+        logger.warning("Could not postpone the message", extra={"error": error.code})
 
 
 class _Claim:
-    """A message this delivery holds (`sending`, stamped `claimed_at`): every write after the
-    claim is conditioned on still holding it."""
+    """A message this delivery holds (`store.outbound_claims`), and what each outcome logs: every
+    write after the claim is conditioned on still holding it."""
 
-    def __init__(self, table: Any, request: OutboundRequest, item: dict[str, Any], claimed_at: str) -> None:
-        self.table = table
+    def __init__(self, held: OutboundClaim, request: OutboundRequest) -> None:
+        self.held = held
         self.request = request
-        self.item = item
-        self.claimed_at = claimed_at
-        self.key = items.key(request.message_pk, request.message_sk)
+        self.item = held.item
 
     @classmethod
     def take(cls, table: Any, request: OutboundRequest, now: datetime) -> _Claim | Outcome:
         """The claim, or why there is none to take (`RetryLater` while another delivery holds it)."""
-        key = items.key(request.message_pk, request.message_sk)
-        claimed_at = _stamp(now)
-        try:
-            item = table.update_item(
-                Key=key,
-                UpdateExpression="SET #status = :sending, sending_since = :now",
-                ConditionExpression="#status = :queued OR (#status = :sending AND sending_since < :expired)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":sending": SENDING,
-                    ":queued": MessageStatus.QUEUED.value,
-                    ":now": claimed_at,
-                    ":expired": _stamp(now - LEASE),
-                },
-                ReturnValues="ALL_NEW",
-            )["Attributes"]
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            return cls._not_taken(table, request, key, now)
-        return cls(table, request, item, claimed_at)
+        claims = OutboundClaims(table)
+        held = claims.take(request.message_pk, request.message_sk, now=now, lease=LEASE)
+        if held is None:
+            return cls._not_taken(claims, request, now)
+        return cls(held, request)
 
     @staticmethod
-    def _not_taken(table: Any, request: OutboundRequest, key: dict[str, str], now: datetime) -> Outcome:
-        current = table.get_item(Key=key, ConsistentRead=True).get("Item")
+    def _not_taken(claims: OutboundClaims, request: OutboundRequest, now: datetime) -> Outcome:
+        current = claims.message(request.message_pk, request.message_sk)
         where = {"account_id": request.account_id, "message_sk": request.message_sk}
         if current is None:
             logger.warning("No such message to send", extra=where)
@@ -234,20 +208,14 @@ class _Claim:
 
     def sent(self, result: SendResult, now: datetime) -> Outcome:
         provider_id = result.provider_message_id
-        lookup = {
-            **outbound_key(self.request.account_id, provider_id),
-            "message_pk": self.key[PARTITION_KEY],
-            "message_sk": self.key[SORT_KEY],
-            "conversation_id": self.request.conversation_id,
-            TTL_ATTRIBUTE: int((now + timedelta(days=LOOKUP_DAYS)).timestamp()),
-        }
-        update = self._update(
-            "SET #status = :sent, provider_message_id = :provider_id, sent_at = :now REMOVE sending_since",
-            {":sent": MessageStatus.SENT.value, ":provider_id": provider_id, ":now": _stamp(now)},
+        recorded = self.held.sent(
+            account_id=self.request.account_id,
+            conversation_id=self.request.conversation_id,
+            provider_message_id=provider_id,
+            now=now,
+            keep=timedelta(days=LOOKUP_DAYS),
         )
-        try:
-            items.transact(self.table, [{"Update": update}, items.put(lookup)], on_conflict=_LostClaim)
-        except _LostClaim:
+        if not recorded:
             # Only after a lease outlived the function: the other holder records its own outcome.
             logger.error(
                 "Sent, but the claim was lost before recording it", extra={"provider_id": provider_id}
@@ -260,12 +228,8 @@ class _Claim:
 
     def fail(self, error: ProviderError) -> Outcome:
         """Record the message `failed` with `error`."""
-        update = self._update(
-            "SET #status = :failed, #error = :error REMOVE sending_since",
-            {":failed": MessageStatus.FAILED.value, ":error": items.to_item(error)},
-            names={"#error": "error"},
-        )
-        self._write(update)
+        if not self.held.fail(error):
+            self._lost()
         logger.info(
             "Message not sent", extra={"account_id": self.request.account_id, "error_code": error.code}
         )
@@ -273,35 +237,11 @@ class _Claim:
 
     def release(self) -> None:
         """Back to `queued`, for a later delivery to claim."""
-        self._write(
-            self._update(
-                "SET #status = :queued REMOVE sending_since", {":queued": MessageStatus.QUEUED.value}
-            )
-        )
+        if not self.held.release():
+            self._lost()
 
-    def _update(
-        self, expression: str, values: dict[str, Any], names: dict[str, str] | None = None
-    ) -> dict[str, Any]:
-        return {
-            "Key": self.key,
-            "UpdateExpression": expression,
-            "ConditionExpression": "#status = :sending AND sending_since = :claimed_at",
-            "ExpressionAttributeNames": {"#status": "status", **(names or {})},
-            "ExpressionAttributeValues": {":sending": SENDING, ":claimed_at": self.claimed_at, **values},
-        }
-
-    def _write(self, update: dict[str, Any]) -> None:
-        try:
-            self.table.update_item(**update)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            logger.warning("The claim was lost before recording the outcome", extra={"key": self.key})
-
-
-class _LostClaim(Exception):
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__(reasons)
+    def _lost(self) -> None:
+        logger.warning("The claim was lost before recording the outcome", extra={"key": self.held.key})
 
 
 def _send(account: Account, to: str, text: str, vault: CredentialVault, send: Send) -> SendResult:
@@ -347,11 +287,6 @@ def _send_with_settings(account: Account, credentials: Any, *, to: str, text: st
         twilio_api_url=current.twilio_api_url,
         status_callback=callback,
     )
-
-
-def _stamp(moment: datetime) -> str:
-    # One fixed format, so that stamps compare as strings in DynamoDB conditions.
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _now() -> datetime:

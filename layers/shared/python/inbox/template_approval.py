@@ -183,7 +183,7 @@ def _submit_to_meta(template: Template, account: Account, vault: CredentialVault
         review = meta.edit(previous.provider_template_id, changes)
     else:
         review = meta.create(
-            str(account.config["waba_id"]),
+            account.meta_config().waba_id,
             {
                 "name": name,
                 "language": template.language,
@@ -212,7 +212,7 @@ def _submit_to_twilio(
     previous = template.approval
     credentials = vault.load(account.id, TwilioCredentials)
     content_api = TwilioContent(
-        settings().twilio_content_url, str(account.config["account_sid"]), credentials.auth_token
+        settings().twilio_content_url, account.twilio_config().account_sid, credentials.auth_token
     )
     base = meta_name(template) or re.sub(r"[^a-z0-9]+", "_", template.id.lower()).strip("_")
     # WhatsApp keeps a submitted name taken: a resubmission goes under a new one.
@@ -423,7 +423,7 @@ def _reviewer(account: Account, vault: CredentialVault) -> Callable[[str], Revie
         return meta.review
     twilio = TwilioContent(
         settings().twilio_content_url,
-        str(account.config["account_sid"]),
+        account.twilio_config().account_sid,
         vault.load(account.id, TwilioCredentials).auth_token,
     )
     return twilio.review

@@ -93,7 +93,7 @@ def conversation_context(
         "contact_name": contact_name,
         "user_name": assignee.name if assignee else None,
         "account_name": account.name,
-        "business_name": str(account.config.get("business_name") or "") or None,
+        "business_name": account.business_name,
         "sender_name": account.sender_name,
         **(extra or {}),
     }

@@ -27,7 +27,8 @@ from inbox.api.errors import responses
 from inbox.assignment import AssignmentRules, check_assignment_rules
 from inbox.auto_reply import AutoReplySettings
 from inbox.business_hours import BusinessHours
-from inbox.connection_checks import Check, CheckError, ConnectionReport, run_checks
+from inbox.connection_checks import run_checks
+from inbox.connection_report import Check, CheckError, ConnectionReport
 from inbox.directory import require_users
 from inbox.settings import settings
 from inbox.signatures import Signature, SignatureFields, SignatureUpdate

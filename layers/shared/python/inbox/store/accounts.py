@@ -43,7 +43,7 @@ def _claims(account: Account) -> list[Claim]:
         )
     ]
     if account.provider == Provider.META_CLOUD:
-        phone_number_id = str(account.config["phone_number_id"])
+        phone_number_id = account.meta_config().phone_number_id
         claims.append(
             Claim(
                 meta_phone_number_key(phone_number_id),

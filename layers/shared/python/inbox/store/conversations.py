@@ -1,4 +1,4 @@
-"""Conversations, messages, contacts and workloads in the table.
+"""Conversations, messages and contacts in the table, and the router's writes to them.
 
 - `pk = CONV#<id>`: a conversation's partition: `sk = CONV` (the conversation), `sk = MSG#<time>#<id>`
   (its messages, in order). The conversation is listed through three indexes:
@@ -10,8 +10,10 @@
   written in the same transaction as their effects.
 - `pk = OUTBOUND#<account>#<provider message id>, sk = SENT`: which message a provider's status
   report is about.
-- `pk = WORKLOAD, sk = USER#<id>`: each user's open assigned conversations, changed only by
-  conditional writes so concurrent routers balance exactly.
+- Workloads (`pk = WORKLOAD`): `store.workloads`.
+
+The routing of one message is one transaction (`ConversationStore.commit_routing`) of the writes
+built here and in `store.workloads`, the dedupe record first.
 """
 
 from __future__ import annotations
@@ -22,13 +24,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from inbox.conversations import ContactState, Conversation, ConversationSummary, Message
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from inbox.conversations import AutoReplyRecord, ContactState, Conversation, ConversationSummary, Message
 from inbox.errors import NotFound
 from inbox.store import dynamo, items
 from inbox.store.pagination import Page, decode_cursor, encode_cursor
 from inbox.store.schema import PARTITION_KEY, SORT_KEY
+from inbox.store.workloads import Workloads, read_workloads
 
-WORKLOAD = "WORKLOAD"
+
+class AlreadyRouted(Exception):
+    """The message was routed before (its dedupe record exists): nothing was written."""
+
+
+class RoutingContended(Exception):
+    """A concurrent change (a workload, the conversation) failed a condition: nothing was written;
+    decide again on fresh reads."""
 
 
 def conversation_key(conversation_id: str) -> dict[str, str]:
@@ -51,10 +64,6 @@ def outbound_key(account_id: str, provider_message_id: str) -> dict[str, str]:
     return items.key(f"OUTBOUND#{account_id}#{provider_message_id}", "SENT")
 
 
-def workload_key(user_id: str) -> dict[str, str]:
-    return items.key(WORKLOAD, f"USER#{user_id}")
-
-
 def conversation_item(conversation: Conversation) -> dict[str, Any]:
     """The conversation with its index keys (which follow its status, assignee and last message)."""
     order = f"{conversation.last_message_at.isoformat()}#{conversation.id}"
@@ -75,6 +84,61 @@ def conversation_item(conversation: Conversation) -> dict[str, Any]:
 def message_item(message: Message) -> dict[str, Any]:
     raw = json.loads(json.dumps(message.raw), parse_float=Decimal)  # DynamoDB takes no floats
     return items.to_item(message, **message_key(message), raw=raw)
+
+
+def seen_write(
+    account_id: str,
+    provider_message_id: str,
+    *,
+    conversation_id: str,
+    message_id: str,
+    pending_reply: BaseModel | None = None,
+) -> dict[str, Any]:
+    """The dedupe record of an inbound message, remembering the auto-reply handed to the queue."""
+    seen: dict[str, Any] = {
+        **inbound_key(account_id, provider_message_id),
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+    }
+    if pending_reply is not None:
+        seen["pending_reply"] = pending_reply.model_dump()
+    return items.put(seen, condition=items.NOT_EXISTS)
+
+
+def new_conversation_write(conversation: Conversation) -> dict[str, Any]:
+    return items.put(conversation_item(conversation), condition=items.NOT_EXISTS)
+
+
+def new_message_write(message: Message) -> dict[str, Any]:
+    return items.put(message_item(message), condition=items.NOT_EXISTS)
+
+
+def contact_write(account_id: str, state: ContactState) -> dict[str, Any]:
+    return items.put(items.to_item(state, **contact_key(account_id, state.address)))
+
+
+def touch_write(
+    conversation_id: str, sent_at: datetime, window: datetime, now: datetime, record: AutoReplyRecord
+) -> dict[str, Any]:
+    """The update of an open conversation by a new inbound message (its indexes follow)."""
+    order = f"{sent_at.isoformat()}#{conversation_id}"
+    return {
+        "Update": {
+            "Key": conversation_key(conversation_id),
+            "UpdateExpression": "SET last_message_at = :t, last_inbound_at = :t, window_expires_at = :w, "
+            "updated_at = :now, gsi1sk = :open_order, gsi2sk = :open_order, gsi3sk = :order, "
+            "routing.auto_reply = :record",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {
+                ":t": sent_at.isoformat(),
+                ":w": window.isoformat(),
+                ":now": now.isoformat(),
+                ":open_order": f"open#{order}",
+                ":order": order,
+                ":record": items.to_item(record),
+            },
+        }
+    }
 
 
 class ConversationStore:
@@ -101,25 +165,51 @@ class ConversationStore:
             limit=limit,
         )
 
-    def workloads(self) -> dict[str, tuple[int, datetime | None]]:
+    def workloads(self) -> Workloads:
         """Each user's open assigned conversations and when they were last assigned one."""
-        found: dict[str, tuple[int, datetime | None]] = {}
-        query: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": WORKLOAD},
-            "ConsistentRead": True,
-        }
-        while True:
-            response = self.table.query(**query)
-            for item in response["Items"]:
-                last = item.get("last_assigned_at")
-                found[item["sk"].removeprefix("USER#")] = (
-                    int(item.get("open_assigned", 0)),
-                    datetime.fromisoformat(last) if last else None,
-                )
-            if "LastEvaluatedKey" not in response:
-                return found
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return read_workloads(self.table)
+
+    def commit_routing(self, seen: dict[str, Any], writes: Sequence[dict[str, Any]]) -> None:
+        """The routing of one message, all at once: `seen` (`seen_write`) first, whose condition
+        makes a replay `AlreadyRouted`; any other failed condition is `RoutingContended`."""
+
+        def conflict(reasons: list[str]) -> Exception:
+            if reasons and reasons[0] == items.CONDITION_FAILED:
+                return AlreadyRouted()
+            return RoutingContended(reasons)
+
+        items.transact(self.table, [seen, *writes], on_conflict=conflict)
+
+    def pending_reply(self, account_id: str, provider_message_id: str) -> dict[str, Any] | None:
+        """The auto-reply the routing of this inbound message handed to the queue, if any."""
+        seen = self.table.get_item(Key=inbound_key(account_id, provider_message_id)).get("Item") or {}
+        pending = seen.get("pending_reply")
+        return items.plain(pending) if pending else None
+
+    def advance_status(
+        self, key: dict[str, str], *, status: str, rank: int, at: datetime, error: BaseModel | None
+    ) -> bool:
+        """Set the message's delivery status if it ranks above the one it has (never backwards);
+        False when nothing changed (a lower or equal rank, or no such message)."""
+        values: dict[str, Any] = {":status": status, ":rank": rank, ":at": at.isoformat()}
+        expression = "SET #status = :status, status_rank = :rank, status_at = :at"
+        if error is not None:
+            expression += ", #error = :error"
+            values[":error"] = items.to_item(error)
+        try:
+            self.table.update_item(
+                Key=key,
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(status_rank) OR status_rank < :rank)",
+                ExpressionAttributeNames={"#status": "status", **({"#error": "error"} if error else {})},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as failure:
+            if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def message_by_provider_id(self, account_id: str, provider_message_id: str) -> dict[str, str] | None:
         """The message key a provider's status report is about, if we sent it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from inbox.accounts import Account
+from inbox.accounts import Account, Provider
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 SIGNATURE_HEADER = "x-twilio-signature"
@@ -33,4 +33,6 @@ def signature_matches(url: str, params: Mapping[str, str], signature: str | None
 def belongs_to(params: Mapping[str, str], account: Account) -> bool:
     """The request names the account's own Twilio account SID (a valid signature from another
     Twilio account we also hold must not post into this one)."""
-    return params.get("AccountSid") == account.config.get("account_sid")
+    if account.provider is not Provider.TWILIO:
+        return False
+    return params.get("AccountSid") == account.twilio_config().account_sid

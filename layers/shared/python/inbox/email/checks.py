@@ -1,0 +1,35 @@
+"""Test connection for IMAP accounts: can the product sign in to the mailbox and to its SMTP server?
+
+`check_imap` logs in, opens INBOX read-only and logs out; `check_smtp` logs in and quits. Each
+answers a `Check` whose error says what went wrong (the sessions' `PeerError`), never the password.
+"""
+
+from __future__ import annotations
+
+from inbox.accounts import ImapConfig, ImapCredentials
+from inbox.connection_report import Check, PeerError, failed
+from inbox.email.imap import ImapSession
+from inbox.email.smtp import SmtpSession
+
+
+def check_imap(config: ImapConfig, credentials: ImapCredentials, *, timeout: float = 10) -> Check:
+    """Connect per `imap_security`, log in, open INBOX read-only and log out, within `timeout` s."""
+    password = credentials.password.get_secret_value()
+    try:
+        with ImapSession.open(config, password, timeout=timeout) as session:
+            session.select("INBOX", readonly=True)
+            session.logout()
+    except PeerError as error:
+        return failed("imap", error.error, password)
+    return Check(name="imap", ok=True)
+
+
+def check_smtp(config: ImapConfig, credentials: ImapCredentials, *, timeout: float = 10) -> Check:
+    """Connect per `smtp_security` (never falling back to clear text), log in and quit."""
+    password = credentials.password.get_secret_value()
+    try:
+        with SmtpSession.open(config, password, timeout=timeout) as session:
+            session.quit()
+    except PeerError as error:
+        return failed("smtp", error.error, password)
+    return Check(name="smtp", ok=True)

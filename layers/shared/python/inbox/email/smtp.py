@@ -1,0 +1,160 @@
+"""An SMTP session: connected with the account's security, signed in, within one time allowance.
+
+`SmtpSession.open` connects per `smtp_security` (`ssl`: implicit TLS, port 465; `starttls`: EHLO,
+STARTTLS, EHLO, port 587, never falling back to clear text; `none`), verifies the certificate, and
+logs in with a password mechanism the server offers (SASL PLAIN when the user name or password is
+not ASCII). Every failure is a `PeerError` with a check code (dns, connect, timeout, tls, auth,
+protocol) and a message without the password: the connection check shows it, the sender records it.
+
+smtplib and ssl are imported on first use: most functions never send an email.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from inbox.accounts import ImapConfig
+from inbox.connection_report import CheckError, PeerError, network_error, reply_text
+from inbox.email.connect import NO_STARTTLS, Budget, close_quietly, tls_context
+
+if TYPE_CHECKING:
+    import smtplib
+    import ssl
+
+
+class SmtpSession:
+    """A signed-in SMTP connection; use it in a `with` block (the connection is closed after)."""
+
+    def __init__(self, smtp: smtplib.SMTP, config: ImapConfig, password: str, budget: Budget) -> None:
+        self._smtp = smtp
+        self._password = password
+        self._budget = budget
+        self.host, self.port = config.smtp_host, config.smtp_port
+
+    @classmethod
+    def open(cls, config: ImapConfig, password: str, *, timeout: float = 10) -> SmtpSession:
+        """Connect, secure and log in; `timeout` seconds for this and everything the session does."""
+        import smtplib
+
+        budget = Budget(timeout)
+        host, port = config.smtp_host, config.smtp_port
+        with _answers(host, port, budget, password):
+            context = tls_context()
+            smtp: smtplib.SMTP
+            if config.smtp_security == "ssl":
+                smtp = smtplib.SMTP_SSL(host, port, timeout=budget.remaining(), context=context)
+            else:
+                smtp = smtplib.SMTP(host, port, timeout=budget.remaining())
+            try:
+                _ehlo(smtp, budget)
+                if config.smtp_security == "starttls":
+                    _starttls(smtp, budget, context)
+                budget.apply(smtp.sock)
+                _login(smtp, config.username, password)
+            except BaseException:
+                close_quietly(smtp.close)
+                raise
+        return cls(smtp, config, password, budget)
+
+    def quit(self) -> None:
+        with self._answers():
+            self._budget.apply(self._smtp.sock)
+            self._smtp.quit()
+
+    def close(self) -> None:
+        close_quietly(self._smtp.close)
+
+    def __enter__(self) -> SmtpSession:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _answers(self) -> AbstractContextManager[None]:
+        return _answers(self.host, self.port, self._budget, self._password)
+
+
+@contextmanager
+def _answers(host: str, port: int, budget: Budget, password: str) -> Iterator[None]:
+    """Every failure inside as a `PeerError` (without the password)."""
+    import smtplib
+
+    try:
+        yield
+    except PeerError as refused:
+        raise refused.hiding(password) from None
+    except smtplib.SMTPAuthenticationError:
+        raise PeerError("auth", "The SMTP server refused the user name or password.") from None
+    except smtplib.SMTPNotSupportedError:
+        raise PeerError(
+            "protocol",
+            f"The SMTP server at {host}:{port} does not offer authentication (AUTH) on this "
+            "connection; check the port and the security setting.",
+        ) from None
+    except OSError as error:  # smtplib's own errors are OSErrors too
+        problem = network_error(error, host, port, budget.seconds, skip=(smtplib.SMTPException,))
+        problem = problem or CheckError(code="protocol", message=_protocol_message(error, host, port))
+        raise PeerError(problem.code, problem.message).hiding(password) from error
+
+
+def _ehlo(smtp: smtplib.SMTP, budget: Budget) -> None:
+    budget.apply(smtp.sock)
+    code, reply = smtp.ehlo()
+    if code != 250:
+        raise PeerError("protocol", f"The SMTP server did not accept EHLO: {code} {reply_text(reply)}")
+
+
+def _starttls(smtp: smtplib.SMTP, budget: Budget, context: ssl.SSLContext) -> None:
+    import smtplib
+
+    if not smtp.has_extn("starttls"):
+        raise PeerError("tls", NO_STARTTLS)
+    budget.apply(smtp.sock)
+    try:
+        smtp.starttls(context=context)
+    except smtplib.SMTPResponseException as error:
+        raise PeerError(
+            "tls", f"The SMTP server refused STARTTLS: {error.smtp_code} {reply_text(error.smtp_error)}"
+        ) from None
+    _ehlo(smtp, budget)
+
+
+def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    import smtplib
+
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError
+    ascii_only = username.isascii() and password.isascii()
+    offered = set(smtp.esmtp_features["auth"].upper().split())
+    usable = offered & ({"CRAM-MD5", "PLAIN", "LOGIN"} if ascii_only else {"PLAIN"})
+    if not usable:
+        # e.g. a server that only takes OAuth tokens (XOAUTH2) once basic authentication is off
+        raise PeerError(
+            "protocol",
+            "The SMTP server offers no password sign-in this check can use "
+            f"(it offers: {', '.join(sorted(offered)) or 'nothing'}).",
+        )
+    if ascii_only:
+        smtp.login(username, password)
+        return
+    # smtplib encodes credentials as ASCII; SASL PLAIN carries UTF-8 (RFC 4616).
+    response = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
+    code, reply = smtp.docmd("AUTH", f"PLAIN {response}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+def _protocol_message(error: OSError, host: str, port: int) -> str:
+    import smtplib
+
+    # smtplib reports a reply it cannot parse (not SMTP at all) with code -1.
+    if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code > 0:
+        said = "turned the connection away" if isinstance(error, smtplib.SMTPConnectError) else "answered"
+        return f"The SMTP server at {host}:{port} {said}: {error.smtp_code} {reply_text(error.smtp_error)}"
+    return f"The server at {host}:{port} did not answer like an SMTP server."
