@@ -26,16 +26,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=50)
     args = parser.parse_args(argv)
 
-    from inbox import routing
-    from inbox.accounts import Channel, Provider
-    from inbox.inbound import Contact, InboundMessage, MessageType
-    from inbox.router import Collaborators, Router
+    from inbox.accounts.models import Channel, Provider
+    from inbox.routing import consumer
+    from inbox.routing.events import Contact, InboundMessage, MessageType
+    from inbox.routing.router import Collaborators, Router
     from routing_setup import create_routing_account
 
     with moto_stack() as (_, requests):
         account_id = create_routing_account()
         clock = [SATURDAY_NOON]
-        router = Router(Collaborators(current=routing.current, clock=lambda: clock[0]))
+        router = Router(Collaborators(current=consumer.current, clock=lambda: clock[0]))
 
         distinct = itertools.count()  # no case replays another's message (a duplicate does less)
 
@@ -88,8 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 counts.append((requests.total("dynamodb"), requests.total("sqs"), requests.describe()))
             figures[case] = (statistics.median(samples), counts[-1])
 
-        from inbox.outbound import OutboundQueue, OutboundRequest
-        from inbox.sender import deliver
+        from inbox.delivery.queue import OutboundQueue, OutboundRequest
+        from inbox.delivery.sender import deliver
         from inbox.whatsapp.sending import SendResult
 
         queue = OutboundQueue()

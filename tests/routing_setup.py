@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from builders import call_api
-from inbox import routing
 from inbox.conversations import RoutingRecord
-from inbox.outbound import OutboundQueue, OutboundRequest
+from inbox.delivery.queue import OutboundQueue, OutboundRequest
+from inbox.routing import consumer
 from inbox.store import dynamo, items
 from inbox.store.conversations import conversation_key
 
@@ -124,4 +124,4 @@ def start_afresh() -> None:
             if "LastEvaluatedKey" not in page:
                 break
             scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    routing.clear_caches()
+    consumer.clear_caches()

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inbox.observability import logger, tracer
-from inbox.routing import route_event
+from inbox.routing.consumer import route_event
 
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 

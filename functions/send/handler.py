@@ -1,4 +1,4 @@
-"""The sender: consumes the outbound queue and delivers each message once (`inbox.sender`).
+"""The sender: consumes the outbound queue and delivers each message once (`inbox.delivery.sender`).
 
 A message to retry (throttled, provider down) is reported failed after its visibility was set to
 its backoff; after the queue's `maxReceiveCount` it reaches the dead-letter queue.
@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from inbox.delivery.sender import deliver_from_queue
 from inbox.observability import logger, tracer
-from inbox.sender import deliver_from_queue
 
 # A batch whose every message is to retry is reported like any other, not raised as an error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -1,5 +1,5 @@
 """The template-review sync: fired by its schedule, asks Meta and Twilio about the WhatsApp
-templates still pending review (`inbox.template_approval.sync_pending`), a bounded batch a run."""
+templates still pending review (`inbox.templates.approval.sync_pending`), a bounded batch a run."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +10,7 @@ from inbox.observability import logger, tracer
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault
 from inbox.store.templates import TemplateStore
-from inbox.template_approval import sync_pending
+from inbox.templates.approval import sync_pending
 
 
 @logger.inject_lambda_context

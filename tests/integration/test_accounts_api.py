@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from builders import ApiAnswer, call_api
-from inbox import account_lifecycle
-from inbox.accounts import AccountStatus
+from inbox.accounts import lifecycle as account_lifecycle
+from inbox.accounts.models import AccountStatus
 from inbox.store.accounts import AccountStore
 from mail_peers import DovecotServer, MailUser, Peer, SmtpServer
 

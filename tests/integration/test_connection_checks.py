@@ -11,7 +11,9 @@ from typing import Any, Literal
 import pytest
 from pytest_httpserver import HTTPServer
 
-from inbox.accounts import (
+from inbox.accounts.check_report import Check, ConnectionReport
+from inbox.accounts.checks import check_meta, check_twilio, run_checks
+from inbox.accounts.models import (
     GmailConfig,
     GmailCredentials,
     ImapConfig,
@@ -24,8 +26,6 @@ from inbox.accounts import (
     TwilioConfig,
     TwilioCredentials,
 )
-from inbox.connection_checks import check_meta, check_twilio, run_checks
-from inbox.connection_report import Check, ConnectionReport
 from inbox.email.checks import check_imap, check_smtp
 from mail_peers import DovecotServer, MailUser, Peer, SmtpServer, TlsSmtpServers
 

@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
 from builders import ApiAnswer, call_api
-from inbox import account_lifecycle
+from inbox.accounts import lifecycle as account_lifecycle
 from inbox.store.accounts import AccountStore
 from mail_peers import Peer
 

@@ -17,7 +17,8 @@ from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
-from inbox.accounts import (
+from inbox.accounts.checks import check_meta, check_twilio
+from inbox.accounts.models import (
     Account,
     Channel,
     MetaCloudConfig,
@@ -26,7 +27,6 @@ from inbox.accounts import (
     TwilioConfig,
     TwilioCredentials,
 )
-from inbox.connection_checks import check_meta, check_twilio
 from inbox.local.sandbox import ProviderSandbox, Timing
 from inbox.local.sandbox.callbacks import Callback, Callbacks
 from inbox.whatsapp import meta_payload, meta_webhook, twilio_payload, twilio_webhook

@@ -19,21 +19,7 @@ from hypothesis import strategies as st
 
 import builders
 from builders import call_api, lambda_context
-from inbox import routing
-from inbox.accounts import Channel, Provider
-from inbox.assignment import (
-    AssignmentDecision,
-    AssignmentReason,
-    FallbackAction,
-    Outcome,
-    RuleTrial,
-    RuleType,
-)
-from inbox.auto_reply import (
-    AutoReplyDecision,
-    AutoReplyReason,
-    Trigger,
-)
+from inbox.accounts.models import Channel, Provider
 from inbox.conversations import (
     AUTO_REPLY,
     AutoReplyRecord,
@@ -45,7 +31,23 @@ from inbox.conversations import (
     RoutingRecord,
 )
 from inbox.ids import new_id
-from inbox.inbound import (
+from inbox.local.resources import LocalResources
+from inbox.local.template import Template
+from inbox.routing import consumer
+from inbox.routing.assignment import (
+    AssignmentDecision,
+    AssignmentReason,
+    FallbackAction,
+    Outcome,
+    RuleTrial,
+    RuleType,
+)
+from inbox.routing.auto_reply import (
+    AutoReplyDecision,
+    AutoReplyReason,
+    Trigger,
+)
+from inbox.routing.events import (
     Contact,
     InboundMessage,
     MessageType,
@@ -53,8 +55,6 @@ from inbox.inbound import (
     QueuedEvent,
     group_id,
 )
-from inbox.local.resources import LocalResources
-from inbox.local.template import Template
 from inbox.store import dynamo, items
 from inbox.store.conversations import conversation_item, message_item
 from routing_setup import assert_lossless, read_back, stored_conversation
@@ -70,9 +70,9 @@ EXAMPLES = settings(
 
 @pytest.fixture(autouse=True)
 def fresh_caches(aws: LocalResources) -> Iterator[None]:
-    routing.clear_caches()
+    consumer.clear_caches()
     yield
-    routing.clear_caches()
+    consumer.clear_caches()
 
 
 @pytest.fixture

@@ -9,8 +9,15 @@ import pytest
 
 import builders
 from builders import invoke_handler
-from inbox.accounts import Channel, Provider
-from inbox.inbound import Contact, InboundMessage, MessageType, QueuedEvent, TemplateStatusEvent, group_id
+from inbox.accounts.models import Channel, Provider
+from inbox.routing.events import (
+    Contact,
+    InboundMessage,
+    MessageType,
+    QueuedEvent,
+    TemplateStatusEvent,
+    group_id,
+)
 from inbox.store.template_reviews import TemplateReviewStore
 
 pytestmark = pytest.mark.usefixtures("aws")

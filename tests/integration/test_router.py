@@ -13,11 +13,11 @@ import boto3
 import pytest
 
 from builders import call_api
-from inbox import routing
-from inbox.accounts import Channel, Provider
-from inbox.inbound import Contact, DeliveryStatus, InboundMessage, MessageType, StatusEvent
+from inbox.accounts.models import Channel, Provider
 from inbox.local.resources import LocalResources
-from inbox.router import Collaborators, Router
+from inbox.routing import consumer
+from inbox.routing.events import Contact, DeliveryStatus, InboundMessage, MessageType, StatusEvent
+from inbox.routing.router import Collaborators, Router
 from inbox.store.conversations import ConversationStore
 from routing_setup import CUSTOMER_PHONE, create_routing_account
 
@@ -31,9 +31,9 @@ def outbound_url(aws: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Iterat
         u for lid, u in aws.queue_urls.items() if lid.startswith("OutboundQueue") and "Dead" not in lid
     )
     monkeypatch.setenv("INBOX_OUTBOUND_QUEUE_URL", url)
-    routing.clear_caches()
+    consumer.clear_caches()
     yield url
-    routing.clear_caches()
+    consumer.clear_caches()
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def account_id(outbound_url: str) -> str:
 
 
 def router(at: datetime, seed: int = 7) -> Router:
-    return Router(Collaborators(current=routing.current, clock=lambda: at, rng=random.Random(seed)))
+    return Router(Collaborators(current=consumer.current, clock=lambda: at, rng=random.Random(seed)))
 
 
 def inbound(

@@ -14,12 +14,12 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import make_server
 
 from builders import call_api
-from inbox import routing
-from inbox.accounts import Channel, Provider
-from inbox.inbound import Contact, InboundMessage, MessageType
+from inbox.accounts.models import Channel, Provider
 from inbox.local import resources
 from inbox.local.template import Template
-from inbox.router import Collaborators, Router
+from inbox.routing import consumer
+from inbox.routing.events import Contact, InboundMessage, MessageType
+from inbox.routing.router import Collaborators, Router
 from inbox.store.conversations import ConversationStore
 from routing_setup import create_routing_account
 
@@ -39,9 +39,9 @@ def serial_aws(template: Template, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         u for lid, u in created.queue_urls.items() if lid.startswith("OutboundQueue") and "Dead" not in lid
     )
     monkeypatch.setenv("INBOX_OUTBOUND_QUEUE_URL", outbound)
-    routing.clear_caches()
+    consumer.clear_caches()
     yield
-    routing.clear_caches()
+    consumer.clear_caches()
     server.shutdown()
 
 
@@ -58,7 +58,7 @@ def test_two_routers_racing_over_100_new_conversations_balance_exactly() -> None
     def run(share: list[str], seed: int) -> None:
         worker = Router(
             Collaborators(
-                current=routing.current,
+                current=consumer.current,
                 clock=lambda: TUESDAY_TEN,
                 rng=random.Random(seed),
             )

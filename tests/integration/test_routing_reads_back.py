@@ -20,9 +20,22 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from inbox import account_lifecycle, routing
-from inbox.accounts import AccountCreate, AccountStatus, Channel, Provider
-from inbox.assignment import (
+from inbox.accounts import lifecycle as account_lifecycle
+from inbox.accounts.models import AccountCreate, AccountStatus, Channel, Provider
+from inbox.business_hours import BusinessHours, Days
+from inbox.conversations import (
+    AUTO_REPLY,
+    ContactState,
+    RoutingRecord,
+)
+from inbox.delivery.queue import OutboundRequest
+from inbox.delivery.sender import Outcome as SendOutcome
+from inbox.delivery.sender import RetryLater, deliver
+from inbox.directory import CustomerFields, UserCreate
+from inbox.ids import new_id
+from inbox.local.resources import LocalResources
+from inbox.routing import consumer
+from inbox.routing.assignment import (
     AssignmentDecision,
     AssignmentRule,
     AssignmentRules,
@@ -32,22 +45,14 @@ from inbox.assignment import (
     RuleType,
     decide_assignment,
 )
-from inbox.auto_reply import (
+from inbox.routing.auto_reply import (
     AutoReplyDecision,
     AutoReplyRule,
     AutoReplySettings,
     Trigger,
     decide_auto_reply,
 )
-from inbox.business_hours import BusinessHours, Days
-from inbox.conversations import (
-    AUTO_REPLY,
-    ContactState,
-    RoutingRecord,
-)
-from inbox.directory import CustomerFields, UserCreate
-from inbox.ids import new_id
-from inbox.inbound import (
+from inbox.routing.events import (
     STATUS_RANK,
     Contact,
     DeliveryStatus,
@@ -56,11 +61,7 @@ from inbox.inbound import (
     ProviderError,
     StatusEvent,
 )
-from inbox.local.resources import LocalResources
-from inbox.outbound import OutboundRequest
-from inbox.router import Collaborators, Router
-from inbox.sender import Outcome as SendOutcome
-from inbox.sender import RetryLater, deliver
+from inbox.routing.router import Collaborators, Router
 from inbox.store import dynamo, items
 from inbox.store.account_settings import AccountSettingsStore, AuthorizedUsers
 from inbox.store.accounts import AccountStore
@@ -68,7 +69,7 @@ from inbox.store.conversations import ConversationStore, contact_key
 from inbox.store.credentials import CredentialVault
 from inbox.store.customers import CustomerStore
 from inbox.store.users import UserStore
-from inbox.variables import conversation_context
+from inbox.templates.variables import conversation_context
 from inbox.whatsapp.sending import SendLater, SendRefused, SendResult
 from routing_setup import RecordingQueue, assert_lossless, read_back, start_afresh, stored_conversation
 
@@ -90,9 +91,9 @@ errors = st.builds(
 
 @pytest.fixture(autouse=True)
 def fresh_caches(aws: LocalResources) -> Iterator[None]:
-    routing.clear_caches()
+    consumer.clear_caches()
     yield
-    routing.clear_caches()
+    consumer.clear_caches()
 
 
 PEOPLE = ["u0", "u1", "u2", "u3", "ghost"]  # "ghost" is in no directory
@@ -471,7 +472,7 @@ def test_whatever_the_router_and_the_sender_write_reads_back(given: Given) -> No
     queue = RecordingQueue()
     router = Router(
         Collaborators(
-            current=routing.current, outbound=lambda: queue, clock=lambda: NOW, rng=random.Random(given.seed)
+            current=consumer.current, outbound=lambda: queue, clock=lambda: NOW, rng=random.Random(given.seed)
         )
     )
     expected = expected_assignment(example, account_id)

@@ -16,10 +16,10 @@ from werkzeug import Request, Response
 import builders
 from builders import call_api, invoke_handler
 from inbox.conversations import AUTO_REPLY, Direction, Message, MessageStatus
+from inbox.delivery.queue import OutboundRequest
+from inbox.delivery.sender import Outcome, RetryLater, backoff_seconds, deliver
 from inbox.ids import new_id
 from inbox.local.resources import LocalResources
-from inbox.outbound import OutboundRequest
-from inbox.sender import Outcome, RetryLater, backoff_seconds, deliver
 from inbox.store import dynamo, items
 from inbox.store.conversations import ConversationStore, message_item, message_key
 from inbox.whatsapp.sending import SendResult

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from builders import call_api
-from inbox import routing
-from inbox.accounts import Account, Channel, Provider
+from inbox.accounts.models import Account, Channel, Provider
 from inbox.conversations import ContactState
-from inbox.inbound import Contact, InboundMessage, MessageType
+from inbox.delivery.sender import Outcome, deliver
 from inbox.local.resources import LocalResources
-from inbox.router import Collaborators, Router
-from inbox.sender import Outcome, deliver
+from inbox.routing import consumer
+from inbox.routing.events import Contact, InboundMessage, MessageType
+from inbox.routing.router import Collaborators, Router
 from inbox.store import dynamo
 from inbox.store.conversations import ConversationStore
 from inbox.whatsapp.sending import SendResult
@@ -31,9 +31,9 @@ _contacts = iter(range(10_000))
 
 @pytest.fixture
 def account_id(aws: LocalResources) -> Iterator[str]:
-    routing.clear_caches()
+    consumer.clear_caches()
     yield create_routing_account()
-    routing.clear_caches()
+    consumer.clear_caches()
 
 
 @pytest.fixture
@@ -46,7 +46,10 @@ def router(queue: RecordingQueue) -> Router:
     """One warm router for the whole test, as a Lambda container that keeps running."""
     return Router(
         Collaborators(
-            current=routing.current, outbound=lambda: queue, clock=lambda: SATURDAY_NOON, rng=random.Random(3)
+            current=consumer.current,
+            outbound=lambda: queue,
+            clock=lambda: SATURDAY_NOON,
+            rng=random.Random(3),
         )
     )
 

@@ -14,19 +14,19 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
 from builders import call_api, invoke_handler
-from inbox.accounts import Account, AccountStatus, Provider
+from inbox.accounts.models import Account, AccountStatus, Provider
 from inbox.errors import Conflict
 from inbox.ids import new_id
-from inbox.inbound import QueuedEvent, TemplateStatusEvent
 from inbox.local.scheduler import scheduled_event
 from inbox.local.template import Schedule
-from inbox.routing import route_event
+from inbox.routing.consumer import route_event
+from inbox.routing.events import QueuedEvent, TemplateStatusEvent
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault
 from inbox.store.template_reviews import TemplateReviewStore
 from inbox.store.templates import TemplateStore
-from inbox.template_approval import SyncReport, submit, sync_pending
-from inbox.templates import Approval, ApprovalStatus, Category, Template, TemplateType
+from inbox.templates.approval import SyncReport, submit, sync_pending
+from inbox.templates.models import Approval, ApprovalStatus, Category, Template, TemplateType
 from mail_peers import Peer
 
 pytestmark = pytest.mark.usefixtures("aws")

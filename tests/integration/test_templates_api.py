@@ -10,10 +10,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from builders import call_api
-from inbox import routing
-from inbox.accounts import Channel, Provider
-from inbox.inbound import Contact, InboundMessage, MessageType
-from inbox.router import Collaborators, Router
+from inbox.accounts.models import Channel, Provider
+from inbox.routing import consumer
+from inbox.routing.events import Contact, InboundMessage, MessageType
+from inbox.routing.router import Collaborators, Router
 from routing_setup import CUSTOMER_PHONE, create_routing_account
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -191,10 +191,10 @@ def test_rendering_from_a_conversation_uses_its_customer_and_assignee(
         u for lid, u in aws.queue_urls.items() if lid.startswith("OutboundQueue") and "Dead" not in lid
     )
     monkeypatch.setenv("INBOX_OUTBOUND_QUEUE_URL", outbound)
-    routing.clear_caches()
+    consumer.clear_caches()
     account_id = create_routing_account()
     at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    Router(Collaborators(current=routing.current, clock=lambda: at, rng=random.Random(1))).route_message(
+    Router(Collaborators(current=consumer.current, clock=lambda: at, rng=random.Random(1))).route_message(
         InboundMessage(
             account_id=account_id,
             channel=Channel.WHATSAPP,
@@ -229,7 +229,7 @@ def test_rendering_from_a_conversation_uses_its_customer_and_assignee(
         f"/v1/templates/{template['id']}/render",
         body={"conversation_id": conversation["id"], "context": {"quote_number": "Q-7"}},
     ).body
-    routing.clear_caches()
+    consumer.clear_caches()
 
     assert rendered == {
         "text": "Bonjour Jean Dupont, votre devis {{quote_number}} est prêt. Alice",

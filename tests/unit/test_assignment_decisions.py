@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inbox.assignment import (
+from inbox.directory import Customer, CustomFieldValue
+from inbox.routing.assignment import (
     AssignmentDecision,
     AssignmentReason,
     AssignmentRule,
@@ -22,7 +23,6 @@ from inbox.assignment import (
     RuleType,
     decide_assignment,
 )
-from inbox.directory import Customer, CustomFieldValue
 
 NOW = datetime(2026, 6, 3, 10, tzinfo=UTC)
 NEXT, UNASSIGNED, ASSIGN_USER = (

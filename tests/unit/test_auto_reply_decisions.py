@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox.accounts import AccountStatus
-from inbox.auto_reply import (
+from inbox.accounts.models import AccountStatus
+from inbox.business_hours import WEEKDAYS, BusinessHours
+from inbox.email.automatic import automatic_message_reason
+from inbox.routing.auto_reply import (
     MAX_MESSAGE_AGE,
     AutoReplyDecision,
     AutoReplyReason,
@@ -17,8 +19,6 @@ from inbox.auto_reply import (
     Trigger,
     decide_auto_reply,
 )
-from inbox.business_hours import WEEKDAYS, BusinessHours
-from inbox.email.automatic import automatic_message_reason
 
 PARIS = ZoneInfo("Europe/Paris")
 # Open Monday to Friday, 09:00-18:00 in Paris; closed on weekends.

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from inbox.accounts import Account, Channel, Provider
-from inbox.variables import conversation_context
+from inbox.accounts.models import Account, Channel, Provider
+from inbox.templates.variables import conversation_context
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 CONFIGS: dict[Provider, dict[str, Any]] = {

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from inbox.inbound import DeliveryStatus, advance
+from inbox.routing.events import DeliveryStatus, advance
 
 S = DeliveryStatus
 

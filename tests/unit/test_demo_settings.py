@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from inbox.accounts import AccountStatus
-from inbox.auto_reply import AutoReplySettings, Trigger, decide_auto_reply
+from inbox.accounts.models import AccountStatus
 from inbox.business_hours import BusinessHours
 from inbox.local import demo
+from inbox.routing.auto_reply import AutoReplySettings, Trigger, decide_auto_reply
 
 
 def test_a_first_message_is_answered_at_every_hour_of_a_week_and_a_holiday() -> None:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inbox.accounts import Channel, Provider
-from inbox.inbound import (
+from inbox.accounts.models import Channel, Provider
+from inbox.routing.events import (
     DeliveryStatus,
     InboundMessage,
     Location,

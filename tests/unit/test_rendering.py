@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inbox.rendering import PLACEHOLDER, Rendered, render, variables
+from inbox.templates.rendering import PLACEHOLDER, Rendered, render, variables
 
 
 def test_every_placeholder_is_filled_from_the_context() -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from inbox.accounts import Provider
+from inbox.accounts.models import Provider
 from inbox.errors import Invalid
-from inbox.inbound import TemplateStatusEvent
-from inbox.template_approval import apply_review, example_for, lint, meta_name, needs_review
-from inbox.templates import Approval, ApprovalStatus, Category, Template
+from inbox.routing.events import TemplateStatusEvent
+from inbox.templates.approval import apply_review, example_for, lint, meta_name, needs_review
+from inbox.templates.models import Approval, ApprovalStatus, Category, Template
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 VALID = "Bonjour {{customer_name}}, votre devis {{quote_number}} est prêt. Merci de votre confiance !"

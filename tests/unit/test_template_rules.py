@@ -6,9 +6,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inbox.accounts import Channel
+from inbox.accounts.models import Channel
 from inbox.errors import Invalid
-from inbox.templates import Approval, ApprovalStatus, Purpose, Template, TemplateType, check_usable, usable
+from inbox.templates.models import (
+    Approval,
+    ApprovalStatus,
+    Purpose,
+    Template,
+    TemplateType,
+    check_usable,
+    usable,
+)
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 

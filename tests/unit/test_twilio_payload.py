@@ -5,8 +5,16 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from inbox.accounts import Channel, Provider
-from inbox.inbound import DeliveryStatus, Location, Media, MessageType, ProviderError, QueuedEvent, Reply
+from inbox.accounts.models import Channel, Provider
+from inbox.routing.events import (
+    DeliveryStatus,
+    Location,
+    Media,
+    MessageType,
+    ProviderError,
+    QueuedEvent,
+    Reply,
+)
 from inbox.whatsapp import MalformedPayload
 from inbox.whatsapp.twilio_payload import (
     business_number,

@@ -14,10 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from inbox.accounts import Channel
-from inbox.assignment import AssignmentDecision
-from inbox.auto_reply import AutoReplyDecision
-from inbox.inbound import DeliveryStatus, Media, MessageType, ProviderError
+from inbox.accounts.models import Channel
+from inbox.routing.assignment import AssignmentDecision
+from inbox.routing.auto_reply import AutoReplyDecision
+from inbox.routing.events import DeliveryStatus, Media, MessageType, ProviderError
 
 # The customer-service window: after a contact's last message, anything may be sent for 24 hours.
 SERVICE_WINDOW = timedelta(hours=24)

@@ -13,7 +13,7 @@ from typing import Annotated, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from inbox.accounts import EmailAddress, PhoneNumber
+from inbox.accounts.models import EmailAddress, PhoneNumber
 from inbox.errors import FieldProblem, Invalid
 from inbox.records import Tombstoned
 

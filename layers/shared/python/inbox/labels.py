@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from inbox.accounts import Omittable
+from inbox.accounts.models import Omittable
 from inbox.records import Tombstoned
 
 DEFAULT_COLOR = "#9E9E9E"

@@ -13,7 +13,7 @@ from typing import Annotated
 import nh3
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from inbox.accounts import Omittable
+from inbox.accounts.models import Omittable
 from inbox.directory import UserId
 
 # What a signature may contain: formatting, links, images, simple tables.

@@ -9,8 +9,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from inbox import account_lifecycle as lifecycle
-from inbox.accounts import (
+from inbox.accounts import lifecycle
+from inbox.accounts.check_report import Check, CheckError, ConnectionReport
+from inbox.accounts.checks import run_checks
+from inbox.accounts.models import (
     CREDENTIALS_MODEL,
     Account,
     AccountConfig,
@@ -24,12 +26,10 @@ from inbox.accounts import (
 )
 from inbox.api.auth import Admin
 from inbox.api.errors import responses
-from inbox.assignment import AssignmentRules, check_assignment_rules
-from inbox.auto_reply import AutoReplySettings
 from inbox.business_hours import BusinessHours
-from inbox.connection_checks import run_checks
-from inbox.connection_report import Check, CheckError, ConnectionReport
 from inbox.directory import require_users
+from inbox.routing.assignment import AssignmentRules, check_assignment_rules
+from inbox.routing.auto_reply import AutoReplySettings
 from inbox.settings import settings
 from inbox.signatures import Signature, SignatureFields, SignatureUpdate
 from inbox.store.account_settings import AccountSettingsStore, AuthorizedUsers

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from inbox.accounts import PhoneNumber
+from inbox.accounts.models import PhoneNumber
 from inbox.api.auth import Admin
 from inbox.api.errors import responses
 from inbox.directory import Customer, CustomerFields, User, UserCreate, UserFields, require_users

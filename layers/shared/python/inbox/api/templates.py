@@ -10,19 +10,19 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from inbox import template_lifecycle as lifecycle
 from inbox.api.auth import Admin
 from inbox.api.errors import responses
 from inbox.errors import NotFound
-from inbox.rendering import Rendered
 from inbox.store.accounts import AccountStore
 from inbox.store.conversations import ConversationStore
 from inbox.store.customers import CustomerStore
 from inbox.store.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from inbox.store.templates import TemplateStore
 from inbox.store.users import UserStore
-from inbox.templates import Template, TemplateFields, TemplateType, TemplateUpdate
-from inbox.variables import CATALOGUE, Variable, conversation_context
+from inbox.templates import lifecycle
+from inbox.templates.models import Template, TemplateFields, TemplateType, TemplateUpdate
+from inbox.templates.rendering import Rendered
+from inbox.templates.variables import CATALOGUE, Variable, conversation_context
 
 router = Router()
 TAG = ["Templates"]

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 
-from inbox.accounts import Account, Provider, TwilioCredentials
+from inbox.accounts.models import Account, Provider, TwilioCredentials
 
 # The API's one error shape, named short here where every refusal is one line.
 from inbox.api.errors import error_response as _error
@@ -26,7 +26,7 @@ from inbox.cache import TtlCache
 from inbox.errors import NotFound
 from inbox.meta_app import meta_app
 from inbox.observability import logger, metrics
-from inbox.queues import Event, InboundQueue, QueueRefused
+from inbox.routing.queue import Event, InboundQueue, QueueRefused
 from inbox.settings import settings
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault, MissingCredentials

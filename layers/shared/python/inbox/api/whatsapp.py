@@ -7,7 +7,7 @@ from http import HTTPStatus
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from inbox.accounts import Account
+from inbox.accounts.models import Account
 from inbox.api.auth import Admin
 from inbox.api.errors import ErrorBody, responses
 from inbox.meta_app import meta_app

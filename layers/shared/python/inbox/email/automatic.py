@@ -2,7 +2,7 @@
 
 `automatic_message_reason` is the loop protection of auto-replies: bounces, list mail, bulk mail,
 other robots' auto-replies, no-reply senders and our own messages are never answered. The
-auto-reply decision (`inbox.auto_reply`) asks it first; the email channel can ask it on its own.
+auto-reply decision (`inbox.routing.auto_reply`) asks it first; the email channel can ask it on its own.
 """
 
 from __future__ import annotations

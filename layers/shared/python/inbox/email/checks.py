@@ -6,8 +6,8 @@ answers a `Check` whose error says what went wrong (the sessions' `PeerError`), 
 
 from __future__ import annotations
 
-from inbox.accounts import ImapConfig, ImapCredentials
-from inbox.connection_report import Check, PeerError, failed
+from inbox.accounts.check_report import Check, PeerError, failed
+from inbox.accounts.models import ImapConfig, ImapCredentials
 from inbox.email.imap import ImapSession
 from inbox.email.smtp import SmtpSession
 

@@ -17,8 +17,8 @@ from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from inbox.accounts import ImapConfig
-from inbox.connection_report import CheckError, PeerError, network_error, reply_text
+from inbox.accounts.check_report import CheckError, PeerError, network_error, reply_text
+from inbox.accounts.models import ImapConfig
 from inbox.email.connect import NO_STARTTLS, Budget, close_quietly, tls_context
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inbox.accounts import Account, Provider
+from inbox.accounts.models import Account, Provider
 from inbox.errors import Conflict, FieldProblem
 from inbox.store import dynamo, items
 from inbox.store.pagination import DEFAULT_LIMIT, Page

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inbox.inbound import TemplateStatusEvent
+from inbox.routing.events import TemplateStatusEvent
 from inbox.store import dynamo, items
 
 

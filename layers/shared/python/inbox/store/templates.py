@@ -16,7 +16,7 @@ from inbox.labels import name_key
 from inbox.store import dynamo, items
 from inbox.store.pagination import DEFAULT_LIMIT, Page, encode_cursor
 from inbox.store.registry import Claim, Layout, Registry
-from inbox.templates import ApprovalStatus, Template, TemplateType
+from inbox.templates.models import ApprovalStatus, Template, TemplateType
 
 PENDING = "TEMPLATES_PENDING"
 

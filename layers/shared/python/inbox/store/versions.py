@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from inbox.accounts import Account
+from inbox.accounts.models import Account
 from inbox.conversations import ContactState
 from inbox.errors import NotFound
 from inbox.store import items

@@ -1,4 +1,4 @@
-"""Meta's WhatsApp Cloud API webhook payloads, read into the normalized events of `inbox.inbound`.
+"""Meta's WhatsApp Cloud API webhook payloads, read into the normalized events of `inbox.routing.events`.
 
 Pure functions, no I/O. The envelope must be a WhatsApp Business webhook (`MalformedPayload`
 otherwise). Inside it Meta adds message types and fields without notice: a message of a type this
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from inbox.accounts import Channel, Provider
-from inbox.inbound import (
+from inbox.accounts.models import Channel, Provider
+from inbox.routing.events import (
     Contact,
     DeliveryStatus,
     InboundMessage,

@@ -23,8 +23,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, WithJsonSchema
 
-from inbox import account_lifecycle as lifecycle
-from inbox.accounts import (
+from inbox.accounts import lifecycle
+from inbox.accounts.models import (
     Account,
     AccountCreate,
     MetaCloudCredentials,

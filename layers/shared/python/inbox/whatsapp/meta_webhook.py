@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from inbox.accounts import Account
-from inbox.inbound import InboundMessage, StatusEvent, TemplateStatusEvent
+from inbox.accounts.models import Account
+from inbox.routing.events import InboundMessage, StatusEvent, TemplateStatusEvent
 from inbox.whatsapp import MalformedPayload, meta_payload
 
 MAX_BODY_BYTES = 3 * 1024 * 1024  # Meta batches at most 3 MB of updates in one POST

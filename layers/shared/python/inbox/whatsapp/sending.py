@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inbox.accounts import Account, MetaCloudCredentials, Provider, TwilioCredentials
+from inbox.accounts.models import Account, MetaCloudCredentials, Provider, TwilioCredentials
 from inbox.provider_errors import (
     CredentialsRefused,
     ProviderFailure,

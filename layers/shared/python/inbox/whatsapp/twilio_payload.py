@@ -1,5 +1,5 @@
 """Twilio's WhatsApp webhook parameters (form fields), read into the normalized events of
-`inbox.inbound`: an inbound message (`message_of`) or a status callback on a message we sent
+`inbox.routing.events`: an inbound message (`message_of`) or a status callback on a message we sent
 (`status_of`).
 
 Pure functions, no I/O. Twilio adds parameters without notice: unknown ones are ignored here and
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from inbox.accounts import Channel, Provider
-from inbox.inbound import (
+from inbox.accounts.models import Channel, Provider
+from inbox.routing.events import (
     Contact,
     DeliveryStatus,
     InboundMessage,

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inbox.accounts import Channel, Provider
+from inbox.accounts.models import Channel, Provider
 
 
 class MessageType(StrEnum):

@@ -16,16 +16,16 @@ from datetime import UTC, datetime
 from inbox.cache import VersionedCache
 from inbox.directory import User
 from inbox.errors import NotFound
-from inbox.inbound import InboundMessage, QueuedEvent, StatusEvent, TemplateStatusEvent
 from inbox.observability import logger
-from inbox.router import Collaborators, Current, Router
+from inbox.routing.events import InboundMessage, QueuedEvent, StatusEvent, TemplateStatusEvent
+from inbox.routing.router import Collaborators, Current, Router
 from inbox.store import dynamo
 from inbox.store.account_settings import AccountSettingsStore, AccountSnapshot
 from inbox.store.template_reviews import TemplateReviewStore
 from inbox.store.templates import TemplateStore
 from inbox.store.users import UserStore
 from inbox.store.versions import routing_reads
-from inbox.template_approval import apply_review
+from inbox.templates.approval import apply_review
 
 _snapshots: VersionedCache[str, AccountSnapshot] = VersionedCache()
 _team: VersionedCache[str, Mapping[str, User]] = VersionedCache(max_entries=1)

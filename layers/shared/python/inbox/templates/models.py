@@ -13,9 +13,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from inbox.accounts import Channel, Omittable
+from inbox.accounts.models import Channel, Omittable
 from inbox.errors import FieldProblem, Invalid
-from inbox.rendering import PLACEHOLDER
+from inbox.templates.rendering import PLACEHOLDER
 
 TemplateName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Content = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]

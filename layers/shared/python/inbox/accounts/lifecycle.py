@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from inbox.accounts import (
+from inbox.accounts.models import (
     CHANNEL_OF,
     Account,
     AccountCreate,

@@ -3,7 +3,7 @@
 `run_checks` is the one place that picks the checks by provider: IMAP accounts get the email
 channel's "imap" and "smtp" checks (`inbox.email.checks`), WhatsApp accounts the Twilio or Meta
 check below. Each check talks to the real peer and answers a `Check` whose error says, in words a
-person understands, what went wrong (`inbox.connection_report`). Secrets never appear in a message.
+person understands, what went wrong (`inbox.accounts.check_report`). Secrets never appear in a message.
 
 The Twilio and Meta checks call the providers through their one client each (`inbox.whatsapp`),
 which loads its HTTP library only when a call is made: most importers of this module never check.
@@ -17,7 +17,11 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from inbox.accounts import (
+from inbox.accounts.check_report import Check, CheckError, ConnectionReport
+from inbox.accounts.check_report import failed as _failed
+from inbox.accounts.check_report import network_error as _network_error
+from inbox.accounts.check_report import timed_out as _timed_out
+from inbox.accounts.models import (
     AccountConfig,
     AccountCredentials,
     ImapConfig,
@@ -28,10 +32,6 @@ from inbox.accounts import (
     TwilioConfig,
     TwilioCredentials,
 )
-from inbox.connection_report import Check, CheckError, ConnectionReport
-from inbox.connection_report import failed as _failed
-from inbox.connection_report import network_error as _network_error
-from inbox.connection_report import timed_out as _timed_out
 from inbox.email.checks import check_imap, check_smtp
 from inbox.provider_errors import CredentialsRefused, ProviderFailure, Unavailable, UnexpectedAnswer
 from inbox.whatsapp.meta_graph import INVALID_PARAMETER, MetaGraph

@@ -27,13 +27,13 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from inbox.account_lifecycle import record_credentials_rejected
-from inbox.accounts import CREDENTIALS_MODEL, Account, AccountStatus, Channel, Provider
+from inbox.accounts.lifecycle import record_credentials_rejected
+from inbox.accounts.models import CREDENTIALS_MODEL, Account, AccountStatus, Channel, Provider
 from inbox.cache import TtlCache
+from inbox.delivery.queue import NotPostponed, OutboundQueue, OutboundRequest
 from inbox.errors import NotFound
-from inbox.inbound import ProviderError
 from inbox.observability import logger
-from inbox.outbound import NotPostponed, OutboundQueue, OutboundRequest
+from inbox.routing.events import ProviderError
 from inbox.settings import settings
 from inbox.store import dynamo
 from inbox.store.accounts import AccountStore

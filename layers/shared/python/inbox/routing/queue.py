@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from inbox import aws
-from inbox.inbound import (
+from inbox.routing.events import (
     InboundMessage,
     QueuedEvent,
     StatusEvent,

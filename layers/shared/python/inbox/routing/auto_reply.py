@@ -15,10 +15,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-from inbox.accounts import AccountStatus
+from inbox.accounts.models import AccountStatus
 from inbox.business_hours import BusinessHours
 from inbox.email.automatic import automatic_message_reason
-from inbox.rendering import render
+from inbox.templates.rendering import render
 
 
 class Trigger(StrEnum):

@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from inbox.accounts import Channel
-from inbox.assignment import AssignmentDecision, Candidate, RuleType, decide_assignment
-from inbox.auto_reply import decide_auto_reply
+from inbox.accounts.models import Channel
 from inbox.conversations import (
     AUTO_REPLY,
     SERVICE_WINDOW,
@@ -39,11 +37,13 @@ from inbox.conversations import (
     MessageStatus,
     RoutingRecord,
 )
+from inbox.delivery.queue import OutboundQueue, OutboundRequest
 from inbox.directory import Customer, User
 from inbox.ids import new_id
-from inbox.inbound import STATUS_RANK, InboundMessage, StatusEvent
 from inbox.observability import logger
-from inbox.outbound import OutboundQueue, OutboundRequest
+from inbox.routing.assignment import AssignmentDecision, Candidate, RuleType, decide_assignment
+from inbox.routing.auto_reply import decide_auto_reply
+from inbox.routing.events import STATUS_RANK, InboundMessage, StatusEvent
 from inbox.store.account_settings import AccountSnapshot
 from inbox.store.conversations import (
     AlreadyRouted,
@@ -58,7 +58,7 @@ from inbox.store.conversations import (
 )
 from inbox.store.customers import CustomerStore
 from inbox.store.workloads import Workloads, count_assignment
-from inbox.variables import conversation_context
+from inbox.templates.variables import conversation_context
 
 COMMIT_ATTEMPTS = 12
 RETRY_PAUSE_SECONDS = 0.01

@@ -12,10 +12,10 @@ import re
 import unicodedata
 from itertools import pairwise
 
-from inbox.accounts import CHANNEL_OF, Channel, Provider
+from inbox.accounts.models import CHANNEL_OF, Channel, Provider
 from inbox.errors import FieldProblem, Invalid
-from inbox.rendering import PLACEHOLDER, variables
-from inbox.templates import Template
+from inbox.templates.models import Template
+from inbox.templates.rendering import PLACEHOLDER, variables
 
 MAX_NAME = 512
 MAX_BODY = 1024

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel
 
-from inbox.accounts import Account
+from inbox.accounts.models import Account
 from inbox.directory import Customer, User
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from inbox import template_approval
-from inbox.accounts import Account
+from inbox.accounts.models import Account
 from inbox.errors import Conflict, FieldProblem, Invalid, NotFound
 from inbox.ids import new_id
-from inbox.rendering import Rendered, render
 from inbox.store.accounts import AccountStore
 from inbox.store.templates import TemplateStore
-from inbox.templates import (
+from inbox.templates import approval as template_approval
+from inbox.templates.models import (
     Approval,
     ApprovalStatus,
     Template,
@@ -29,6 +28,7 @@ from inbox.templates import (
     check_fields_for,
     variables_of,
 )
+from inbox.templates.rendering import Rendered, render
 
 # What a review covers: changing any of these needs a new review.
 REVIEWED_FIELDS = ("content", "language", "category", "examples")

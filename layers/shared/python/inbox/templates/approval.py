@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 
-from inbox import account_lifecycle
-from inbox.accounts import (
+from inbox.accounts import lifecycle as account_lifecycle
+from inbox.accounts.models import (
     CHANNEL_OF,
     Account,
     AccountStatus,
@@ -34,15 +34,15 @@ from inbox.accounts import (
     TwilioCredentials,
 )
 from inbox.errors import Conflict, InboxError, Invalid, NotFound
-from inbox.inbound import TemplateStatusEvent
 from inbox.observability import logger
-from inbox.rendering import PLACEHOLDER, variables
+from inbox.routing.events import TemplateStatusEvent
 from inbox.settings import settings
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault, MissingCredentials
 from inbox.store.templates import TemplateStore
-from inbox.template_lint import MAX_NAME, example_for, example_of, lint, meta_name
-from inbox.templates import Approval, ApprovalStatus, Template
+from inbox.templates.lint import MAX_NAME, example_for, example_of, lint, meta_name
+from inbox.templates.models import Approval, ApprovalStatus, Template
+from inbox.templates.rendering import PLACEHOLDER, variables
 from inbox.whatsapp.template_review import (
     CredentialsRejected,
     MetaTemplates,
