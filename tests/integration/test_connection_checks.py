@@ -12,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from inbox.accounts.check_report import Check, ConnectionReport
-from inbox.accounts.checks import check_meta, check_twilio, run_checks
+from inbox.accounts.checks import run_checks
 from inbox.accounts.models import (
     GmailConfig,
     GmailCredentials,
@@ -27,6 +27,7 @@ from inbox.accounts.models import (
     TwilioCredentials,
 )
 from inbox.email.checks import check_imap, check_smtp
+from inbox.whatsapp.checks import check_meta, check_twilio
 from mail_peers import DovecotServer, MailUser, Peer, SmtpServer, TlsSmtpServers
 
 # aiosmtpd warns that AUTH without TLS is unsafe: true, and the point of the STARTTLS story.

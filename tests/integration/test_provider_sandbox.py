@@ -17,7 +17,6 @@ from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
-from inbox.accounts.checks import check_meta, check_twilio
 from inbox.accounts.models import (
     Account,
     Channel,
@@ -27,11 +26,13 @@ from inbox.accounts.models import (
     TwilioConfig,
     TwilioCredentials,
 )
+from inbox.channels import send_message
 from inbox.local.sandbox import ProviderSandbox, Timing
 from inbox.local.sandbox.callbacks import Callback, Callbacks
 from inbox.whatsapp import meta_payload, meta_webhook, twilio_payload, twilio_webhook
+from inbox.whatsapp.checks import check_meta, check_twilio
 from inbox.whatsapp.meta_graph import GraphRefused, MetaGraph
-from inbox.whatsapp.sending import CredentialsRejected, SendRefused, send_whatsapp
+from inbox.whatsapp.sending import CredentialsRejected, SendRefused
 from inbox.whatsapp.template_review import MetaTemplates, TwilioContent
 
 APP_SECRET = "sandbox-app-secret"
@@ -90,7 +91,7 @@ def twilio_account(address: str = TWILIO_NUMBER, sid: str = TWILIO_SID) -> Accou
 
 
 def send_meta(sandbox: ProviderSandbox, token: str = META_TOKEN, text: str = "Bonjour !") -> str:
-    return send_whatsapp(
+    return send_message(
         meta_account(),
         MetaCloudCredentials(access_token=SecretStr(token)),
         to=CONTACT,
@@ -103,7 +104,7 @@ def send_meta(sandbox: ProviderSandbox, token: str = META_TOKEN, text: str = "Bo
 def send_twilio(
     sandbox: ProviderSandbox, callback: str, *, token: str = TWILIO_TOKEN, account: Account | None = None
 ) -> str:
-    return send_whatsapp(
+    return send_message(
         account or twilio_account(),
         TwilioCredentials(auth_token=SecretStr(token)),
         to=CONTACT,

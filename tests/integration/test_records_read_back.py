@@ -37,11 +37,10 @@ from inbox.routing import consumer
 from inbox.routing.assignment import (
     AssignmentDecision,
     AssignmentReason,
-    FallbackAction,
     Outcome,
     RuleTrial,
-    RuleType,
 )
+from inbox.routing.assignment_rules import FallbackAction, RuleType
 from inbox.routing.auto_reply import (
     AutoReplyDecision,
     AutoReplyReason,

@@ -35,16 +35,8 @@ from inbox.directory import CustomerFields, UserCreate
 from inbox.ids import new_id
 from inbox.local.resources import LocalResources
 from inbox.routing import consumer
-from inbox.routing.assignment import (
-    AssignmentDecision,
-    AssignmentRule,
-    AssignmentRules,
-    Candidate,
-    Fallback,
-    FallbackAction,
-    RuleType,
-    decide_assignment,
-)
+from inbox.routing.assignment import AssignmentDecision, Candidate, decide_assignment
+from inbox.routing.assignment_rules import AssignmentRule, AssignmentRules, Fallback, FallbackAction, RuleType
 from inbox.routing.auto_reply import (
     AutoReplyDecision,
     AutoReplyRule,

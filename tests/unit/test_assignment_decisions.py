@@ -13,16 +13,12 @@ from inbox.directory import Customer, CustomFieldValue
 from inbox.routing.assignment import (
     AssignmentDecision,
     AssignmentReason,
-    AssignmentRule,
-    AssignmentRules,
     Candidate,
-    Fallback,
-    FallbackAction,
     Outcome,
     RuleTrial,
-    RuleType,
     decide_assignment,
 )
+from inbox.routing.assignment_rules import AssignmentRule, AssignmentRules, Fallback, FallbackAction, RuleType
 
 NOW = datetime(2026, 6, 3, 10, tzinfo=UTC)
 NEXT, UNASSIGNED, ASSIGN_USER = (

@@ -28,7 +28,7 @@ from inbox.api.auth import Admin
 from inbox.api.errors import responses
 from inbox.business_hours import BusinessHours
 from inbox.directory import require_users
-from inbox.routing.assignment import AssignmentRules, check_assignment_rules
+from inbox.routing.assignment_rules import AssignmentRules, check_assignment_rules
 from inbox.routing.auto_reply import AutoReplySettings
 from inbox.settings import settings
 from inbox.signatures import Signature, SignatureFields, SignatureUpdate

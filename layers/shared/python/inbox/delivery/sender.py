@@ -27,14 +27,14 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from inbox import channels
 from inbox.accounts.lifecycle import record_credentials_rejected
-from inbox.accounts.models import CREDENTIALS_MODEL, Account, AccountStatus, Channel, Provider
+from inbox.accounts.models import CREDENTIALS_MODEL, Account, AccountStatus, Channel
 from inbox.cache import TtlCache
 from inbox.delivery.queue import NotPostponed, OutboundQueue, OutboundRequest
 from inbox.errors import NotFound
 from inbox.observability import logger
 from inbox.routing.events import ProviderError
-from inbox.settings import settings
 from inbox.store import dynamo
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault, MissingCredentials
@@ -44,8 +44,6 @@ from inbox.whatsapp.sending import (
     SendLater,
     SendRefused,
     SendResult,
-    send_whatsapp,
-    twilio_status_callback,
 )
 
 LEASE = timedelta(minutes=5)
@@ -122,9 +120,7 @@ def deliver(
         return claim.fail(ProviderError(code="nothing_to_send", message="The message has no text."))
 
     try:
-        result = _send(
-            account, request.to, str(text), vault or CredentialVault(), send or _send_with_settings
-        )
+        result = _send(account, request.to, str(text), vault or CredentialVault(), send or channels.send)
     except MissingCredentials:
         return _credentials_rejected(claim, account, table, "The account has no stored credentials.", clock)
     except CredentialsRejected as rejected:
@@ -271,22 +267,6 @@ def _credentials_rejected(
     _credentials.forget(account.id)
     logger.warning("Credentials rejected: account put in error", extra={"account_id": account.id})
     return Outcome.CREDENTIALS_REJECTED
-
-
-def _send_with_settings(account: Account, credentials: Any, *, to: str, text: str) -> SendResult:
-    current = settings()
-    callback = None
-    if current.public_url and account.provider is Provider.TWILIO:
-        callback = twilio_status_callback(current.public_url, account.id)
-    return send_whatsapp(
-        account,
-        credentials,
-        to=to,
-        text=text,
-        graph_url=current.meta_graph_url,
-        twilio_api_url=current.twilio_api_url,
-        status_callback=callback,
-    )
 
 
 def _now() -> datetime:

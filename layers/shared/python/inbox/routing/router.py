@@ -41,7 +41,8 @@ from inbox.delivery.queue import OutboundQueue, OutboundRequest
 from inbox.directory import Customer, User
 from inbox.ids import new_id
 from inbox.observability import logger
-from inbox.routing.assignment import AssignmentDecision, Candidate, RuleType, decide_assignment
+from inbox.routing.assignment import AssignmentDecision, Candidate, decide_assignment
+from inbox.routing.assignment_rules import RuleType
 from inbox.routing.auto_reply import decide_auto_reply
 from inbox.routing.events import STATUS_RANK, InboundMessage, StatusEvent
 from inbox.store.account_settings import AccountSnapshot
@@ -122,121 +123,57 @@ class Router:
 
     def _plan(self, message: InboundMessage, current: Current, now: datetime) -> _Plan:
         """Decide everything first (conversation, assignment, auto-reply), then write it all."""
-        snapshot, contact, users = current.snapshot, current.contact, current.team
-        account = snapshot.account
-        window = message.sent_at + SERVICE_WINDOW
-        state = contact or ContactState(
+        account = current.snapshot.account
+        state = current.contact or ContactState(
             account_id=account.id, address=message.contact.address, first_seen_at=now
         )
-
-        opened: Conversation | None = None
-        loads: Workloads | None = None
+        opened: _Opened | None = None
         if state.open_conversation_id is None:
-            customer = self._customer(message)
-            decision, loads = self._assign(snapshot, users, customer, state, now)
-            opened = Conversation(
-                id=new_id("cnv"),
-                account_id=account.id,
-                channel=account.channel,
-                contact=ContactRef(address=message.contact.address, name=message.contact.name),
-                customer_id=customer.id if customer else None,
-                assignee_id=decision.assignee_id,
-                last_message_at=message.sent_at,
-                last_inbound_at=message.sent_at,
-                window_expires_at=window,
-                created_at=now,
-                updated_at=now,
-                routing=RoutingRecord(assignment=decision, assigned_at=now if decision.assignee_id else None),
-            )
-            state = state.model_copy(
-                update={
-                    "open_conversation_id": opened.id,
-                    "customer_id": opened.customer_id,
-                    "customer_name": customer.name if customer else None,
-                    "company_name": customer.company_name if customer else None,
-                    **(
-                        {"last_assignee_id": decision.assignee_id, "last_assigned_at": now}
-                        if decision.assignee_id
-                        else {}
-                    ),
-                }
-            )
-        conversation_id = opened.id if opened else str(state.open_conversation_id)
-        assignee_id = opened.assignee_id if opened else state.last_assignee_id
+            opened = self._open_conversation(message, current, state, now)
+            state = opened.state
+        conversation_id = opened.conversation.id if opened else str(state.open_conversation_id)
+        assignee_id = opened.conversation.assignee_id if opened else state.last_assignee_id
+        inbound = _inbound(message, conversation_id, account.id)
+        reply = _auto_reply(message, current, state, inbound, assignee_id, now)
+        return _writes(message, reply.state, opened, inbound, reply, now)
 
-        inbound = Message(
-            id=new_id("msg"),
-            conversation_id=conversation_id,
+    def _open_conversation(
+        self, message: InboundMessage, current: Current, state: ContactState, now: datetime
+    ) -> _Opened:
+        """A first message with no open conversation: the conversation it opens, assigned by the
+        account's rules, and the contact's state with it."""
+        snapshot = current.snapshot
+        account = snapshot.account
+        customer = self._customer(message)
+        decision, loads = self._assign(snapshot, current.team, customer, state, now)
+        conversation = Conversation(
+            id=new_id("cnv"),
             account_id=account.id,
-            direction=Direction.IN,
-            type=message.type,
-            text=message.text,
-            media=message.media,
-            status=MessageStatus.RECEIVED,
-            provider_message_id=message.provider_message_id,
-            created_at=message.sent_at,
-            sent_at=message.sent_at,
-            raw=message.raw,
+            channel=account.channel,
+            contact=ContactRef(address=message.contact.address, name=message.contact.name),
+            customer_id=customer.id if customer else None,
+            assignee_id=decision.assignee_id,
+            last_message_at=message.sent_at,
+            last_inbound_at=message.sent_at,
+            window_expires_at=message.sent_at + SERVICE_WINDOW,
+            created_at=now,
+            updated_at=now,
+            routing=RoutingRecord(assignment=decision, assigned_at=now if decision.assignee_id else None),
         )
-        decision_to_reply = decide_auto_reply(
-            snapshot.auto_reply,
-            account_status=account.status,
-            hours=snapshot.business_hours,
-            sent_at=message.sent_at,
-            now=now,
-            first_contact=contact is None,
-            last_auto_reply_at=state.last_auto_reply_at,
-            headers=message.headers,
-            sender=message.contact.address,
-            context=_context(message, state, snapshot, users.get(assignee_id) if assignee_id else None),
+        state = state.model_copy(
+            update={
+                "open_conversation_id": conversation.id,
+                "customer_id": conversation.customer_id,
+                "customer_name": customer.name if customer else None,
+                "company_name": customer.company_name if customer else None,
+                **(
+                    {"last_assignee_id": decision.assignee_id, "last_assigned_at": now}
+                    if decision.assignee_id
+                    else {}
+                ),
+            }
         )
-        record = AutoReplyRecord(inbound_message_id=inbound.id, decided_at=now, decision=decision_to_reply)
-        outgoing: Message | None = None
-        if decision_to_reply.send and decision_to_reply.text:
-            outgoing = Message(
-                id=new_id("msg"),
-                conversation_id=conversation_id,
-                account_id=account.id,
-                direction=Direction.OUT,
-                text=decision_to_reply.text,
-                sent_by=AUTO_REPLY,
-                status=MessageStatus.QUEUED,
-                created_at=now,
-            )
-            record = record.model_copy(update={"reply_message_id": outgoing.id})
-            state = state.model_copy(update={"last_auto_reply_at": now})
-        reply = None
-        if outgoing is not None:
-            key = message_key(outgoing)
-            reply = OutboundRequest(
-                account_id=account.id,
-                conversation_id=conversation_id,
-                message_pk=key["pk"],
-                message_sk=key["sk"],
-                to=message.contact.address,
-            )
-
-        # The dedupe record: its condition is what makes a replay a no-op.
-        seen = seen_write(
-            account.id,
-            message.provider_message_id,
-            conversation_id=conversation_id,
-            message_id=inbound.id,
-            pending_reply=reply,
-        )
-        writes: list[dict[str, Any]] = []
-        if opened is not None:
-            opened.routing.auto_reply = record
-            writes.append(new_conversation_write(opened))
-            if opened.assignee_id:
-                writes.append(count_assignment(opened.assignee_id, now, loads))
-        else:
-            writes.append(touch_write(conversation_id, message.sent_at, window, now, record))
-        if outgoing is not None:
-            writes.append(new_message_write(outgoing))
-        writes.append(contact_write(account.id, state))
-        writes.append(new_message_write(inbound))
-        return _Plan(seen=seen, writes=writes, reply=reply)
+        return _Opened(conversation=conversation, state=state, loads=loads)
 
     def _customer(self, message: InboundMessage) -> Customer | None:
         if message.channel is Channel.EMAIL:
@@ -307,6 +244,132 @@ class Router:
             at=event.occurred_at,
             error=event.error,
         )
+
+
+@dataclass
+class _Opened:
+    """The conversation a message opens, the contact's state after it, and the workloads its
+    assignment was decided on (None when no rule looked at them)."""
+
+    conversation: Conversation
+    state: ContactState
+    loads: Workloads | None
+
+
+@dataclass
+class _Reply:
+    """The auto-reply decision for a message, recorded on the conversation; the reply itself and
+    its request to the outbound queue when one is sent; the contact's state after it."""
+
+    record: AutoReplyRecord
+    outgoing: Message | None
+    request: OutboundRequest | None
+    state: ContactState
+
+
+def _inbound(message: InboundMessage, conversation_id: str, account_id: str) -> Message:
+    """The message as stored in its conversation."""
+    return Message(
+        id=new_id("msg"),
+        conversation_id=conversation_id,
+        account_id=account_id,
+        direction=Direction.IN,
+        type=message.type,
+        text=message.text,
+        media=message.media,
+        status=MessageStatus.RECEIVED,
+        provider_message_id=message.provider_message_id,
+        created_at=message.sent_at,
+        sent_at=message.sent_at,
+        raw=message.raw,
+    )
+
+
+def _auto_reply(
+    message: InboundMessage,
+    current: Current,
+    state: ContactState,
+    inbound: Message,
+    assignee_id: str | None,
+    now: datetime,
+) -> _Reply:
+    """Whether the message gets an auto-reply, and the reply when it does."""
+    snapshot, users = current.snapshot, current.team
+    account = snapshot.account
+    decision = decide_auto_reply(
+        snapshot.auto_reply,
+        account_status=account.status,
+        hours=snapshot.business_hours,
+        sent_at=message.sent_at,
+        now=now,
+        first_contact=current.contact is None,
+        last_auto_reply_at=state.last_auto_reply_at,
+        headers=message.headers,
+        sender=message.contact.address,
+        context=_context(message, state, snapshot, users.get(assignee_id) if assignee_id else None),
+    )
+    record = AutoReplyRecord(inbound_message_id=inbound.id, decided_at=now, decision=decision)
+    if not (decision.send and decision.text):
+        return _Reply(record=record, outgoing=None, request=None, state=state)
+    outgoing = Message(
+        id=new_id("msg"),
+        conversation_id=inbound.conversation_id,
+        account_id=account.id,
+        direction=Direction.OUT,
+        text=decision.text,
+        sent_by=AUTO_REPLY,
+        status=MessageStatus.QUEUED,
+        created_at=now,
+    )
+    key = message_key(outgoing)
+    request = OutboundRequest(
+        account_id=account.id,
+        conversation_id=inbound.conversation_id,
+        message_pk=key["pk"],
+        message_sk=key["sk"],
+        to=message.contact.address,
+    )
+    return _Reply(
+        record=record.model_copy(update={"reply_message_id": outgoing.id}),
+        outgoing=outgoing,
+        request=request,
+        state=state.model_copy(update={"last_auto_reply_at": now}),
+    )
+
+
+def _writes(
+    message: InboundMessage,
+    state: ContactState,
+    opened: _Opened | None,
+    inbound: Message,
+    reply: _Reply,
+    now: datetime,
+) -> _Plan:
+    """Everything decided for the message, as the writes of one transaction."""
+    account_id, conversation_id = inbound.account_id, inbound.conversation_id
+    # The dedupe record: its condition is what makes a replay a no-op.
+    seen = seen_write(
+        account_id,
+        message.provider_message_id,
+        conversation_id=conversation_id,
+        message_id=inbound.id,
+        pending_reply=reply.request,
+    )
+    writes: list[dict[str, Any]] = []
+    if opened is not None:
+        conversation = opened.conversation
+        conversation.routing.auto_reply = reply.record
+        writes.append(new_conversation_write(conversation))
+        if conversation.assignee_id:
+            writes.append(count_assignment(conversation.assignee_id, now, opened.loads))
+    else:
+        window = message.sent_at + SERVICE_WINDOW
+        writes.append(touch_write(conversation_id, message.sent_at, window, now, reply.record))
+    if reply.outgoing is not None:
+        writes.append(new_message_write(reply.outgoing))
+    writes.append(contact_write(account_id, state))
+    writes.append(new_message_write(inbound))
+    return _Plan(seen=seen, writes=writes, reply=reply.request)
 
 
 @dataclass

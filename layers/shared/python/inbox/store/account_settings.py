@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from inbox.accounts.models import Account
 from inbox.business_hours import BusinessHours
 from inbox.errors import NotFound
-from inbox.routing.assignment import AssignmentRules
+from inbox.routing.assignment_rules import AssignmentRules
 from inbox.routing.auto_reply import AutoReplySettings
 from inbox.store import dynamo, items
 from inbox.store.accounts import account_key

@@ -1,55 +1,41 @@
-"""WhatsApp templates through the provider's review: submitted (Meta, or Twilio's Content API),
-then followed to `approved` or `rejected` by Meta's review webhook (`apply_review`) and by a
-periodic sync of the pending ones (`sync_pending`).
+"""WhatsApp templates through the provider's review: submitted (Meta, or Twilio's Content API,
+through the account's adapter in `inbox.channels`), then followed to `approved` or `rejected` by
+Meta's review webhook (`apply_review`) and by a periodic sync of the pending ones (`sync_pending`).
 
 A submission never raises for the provider's sake: it returns the template's new `Approval`, in
 `error` with a reason for the admin when the provider refused, failed or was out of reach, so the
 template is never lost between two states and can be submitted again.
 
-- Meta: a template is created once (`POST /{waba_id}/message_templates`); after that it is edited
-  in place (`POST /{template_id}`), because a name and language stay taken at Meta once used, and
-  a rejected template may be edited any number of times (an approved one ten times a month).
-- Twilio: content cannot be changed once submitted to WhatsApp, so every submission creates a new
-  content (positional `{{1}}` variables, in the order `approval.variable_order` keeps) and requests
-  its approval under a fresh name.
+What each provider is sent, and why it differs, is in `inbox.whatsapp.template_submission`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 
+from inbox import channels
 from inbox.accounts import lifecycle as account_lifecycle
 from inbox.accounts.models import (
     CHANNEL_OF,
     Account,
     AccountStatus,
     Channel,
-    MetaCloudCredentials,
     Provider,
-    TwilioCredentials,
 )
 from inbox.errors import Conflict, InboxError, Invalid, NotFound
 from inbox.observability import logger
 from inbox.routing.events import TemplateStatusEvent
-from inbox.settings import settings
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault, MissingCredentials
 from inbox.store.templates import TemplateStore
-from inbox.templates.lint import MAX_NAME, example_for, example_of, lint, meta_name
+from inbox.templates.lint import example_for, lint, meta_name
 from inbox.templates.models import Approval, ApprovalStatus, Template
-from inbox.templates.rendering import PLACEHOLDER, variables
-from inbox.whatsapp.template_review import (
-    CredentialsRejected,
-    MetaTemplates,
-    Review,
-    ReviewFailed,
-    TwilioContent,
-)
+from inbox.whatsapp.template_review import CredentialsRejected, Review, ReviewFailed
+from inbox.whatsapp.template_submission import Submission
 
 __all__ = [
     "SyncReport",
@@ -105,9 +91,8 @@ def submit(
         return _failed(previous, invalid.message, now, attempted=False)
     vault = vault if vault is not None else CredentialVault()
     try:
-        if account.provider is Provider.META_CLOUD:
-            return _submit_to_meta(template, account, vault, now)
-        return _submit_to_twilio(template, account, vault, now)
+        submission = channels.adapter(account.provider).submit_template(template, account, vault)
+        return _submitted(previous, submission, now)
     except MissingCredentials:
         _credentials_rejected(account, NO_CREDENTIALS, AccountStore(), now)
         return _failed(previous, NO_CREDENTIALS, now, attempted=False)
@@ -167,93 +152,20 @@ def sync_pending(
 # --- Submission ----------------------------------------------------------------------------------
 
 
-def _submit_to_meta(template: Template, account: Account, vault: CredentialVault, now: datetime) -> Approval:
-    previous = template.approval
-    credentials = vault.load(account.id, MetaCloudCredentials)
-    meta = MetaTemplates(settings().meta_graph_url, credentials.access_token)
-    name = previous.provider_name or meta_name(template)
-    body = _meta_body(template)
-    if previous.provider_template_id:
-        # Meta keeps a template's name and language taken: the template is edited in place. Only a
-        # rejected one may change category (approved ones are locked by the templates API, so one
-        # in error with an id is a rejected one whose resubmission failed).
-        changes: dict[str, object] = {"components": [body]}
-        if previous.status in (ApprovalStatus.REJECTED, ApprovalStatus.ERROR):
-            changes["category"] = _category(template)
-        review = meta.edit(previous.provider_template_id, changes)
-    else:
-        review = meta.create(
-            account.meta_config().waba_id,
-            {
-                "name": name,
-                "language": template.language,
-                "category": _category(template),
-                "parameter_format": "named",
-                "components": [body],
-            },
-        )
-    return _submitted(previous, review, name, now)
-
-
-def _meta_body(template: Template) -> dict[str, object]:
-    """The BODY component: the text (placeholders written `{{name}}`) and an example per variable."""
-    body: dict[str, object] = {"type": "BODY", "text": PLACEHOLDER.sub(r"{{\1}}", template.content)}
-    named = variables(template.content)
-    if named:
-        body["example"] = {
-            "body_text_named_params": [{"param_name": v, "example": example_of(template, v)} for v in named]
-        }
-    return body
-
-
-def _submit_to_twilio(
-    template: Template, account: Account, vault: CredentialVault, now: datetime
-) -> Approval:
-    previous = template.approval
-    credentials = vault.load(account.id, TwilioCredentials)
-    content_api = TwilioContent(
-        settings().twilio_content_url, account.twilio_config().account_sid, credentials.auth_token
-    )
-    base = meta_name(template) or re.sub(r"[^a-z0-9]+", "_", template.id.lower()).strip("_")
-    # WhatsApp keeps a submitted name taken: a resubmission goes under a new one.
-    name = base if not previous.provider_template_id else _suffixed(base, f"_v{previous.attempts + 1}")
-    order = variables(template.content)
-    position = {variable: str(i) for i, variable in enumerate(order, start=1)}
-    content: dict[str, object] = {
-        "friendly_name": name,
-        "language": template.language,
-        "types": {
-            "twilio/text": {
-                "body": PLACEHOLDER.sub(lambda m: f"{{{{{position[m.group(1)]}}}}}", template.content)
-            }
-        },
-    }
-    if order:
-        content["variables"] = {position[v]: example_of(template, v) for v in order}
-    sid = content_api.create(content)
-    review = content_api.request_whatsapp_approval(sid, name=name, category=_category(template))
-    return _submitted(previous, review, name, now).model_copy(update={"variable_order": order})
-
-
-def _category(template: Template) -> str:
-    # Meta's enum (and Twilio's) is UTILITY, MARKETING, AUTHENTICATION.
-    return template.category.value.upper() if template.category else ""
-
-
-def _suffixed(name: str, suffix: str) -> str:
-    return name[: MAX_NAME - len(suffix)].rstrip("_") + suffix
-
-
-def _submitted(previous: Approval, review: Review, name: str, now: datetime) -> Approval:
-    return Approval(
+def _submitted(previous: Approval, submission: Submission, now: datetime) -> Approval:
+    review = submission.review
+    approval = Approval(
         status=_status(review.status) or ApprovalStatus.PENDING,
         reason=review.reason,
         provider_template_id=review.provider_template_id,
-        provider_name=name,
+        provider_name=submission.name,
         submitted_at=now,
         updated_at=now,
         attempts=previous.attempts + 1,
     )
+    if submission.variable_order is None:
+        return approval
+    return approval.model_copy(update={"variable_order": submission.variable_order})
 
 
 def _failed(previous: Approval, reason: str, now: datetime, *, attempted: bool) -> Approval:
@@ -354,13 +266,14 @@ def _sync_account(run: _SyncRun, account_id: str, templates: list[Template]) -> 
         # Paused by the admin, or in error until reconnected: asking again would only fail again.
         report.skipped += len(templates)
         return
+    channel = channels.adapter(account.provider)
     try:
-        ask = _reviewer(account, run.vault)
+        ask = channel.template_reviewer(account, run.vault)
     except MissingCredentials:
         _credentials_rejected(account, NO_CREDENTIALS, run.accounts, run.now)
         report.skipped += len(templates)
         return
-    provider = "Meta" if account.provider is Provider.META_CLOUD else "Twilio"
+    provider = channel.label
     for index, listed in enumerate(templates):
         if run.seconds_left() < SECONDS_PER_CHECK:
             report.skipped += len(templates) - index
@@ -412,21 +325,6 @@ def _check(
     else:
         report.changed += after.status is not template.approval.status
     return stop
-
-
-def _reviewer(account: Account, vault: CredentialVault) -> Callable[[str], Review]:
-    """How to ask the account's provider about one template (credentials loaded once)."""
-    if account.provider is Provider.META_CLOUD:
-        meta = MetaTemplates(
-            settings().meta_graph_url, vault.load(account.id, MetaCloudCredentials).access_token
-        )
-        return meta.review
-    twilio = TwilioContent(
-        settings().twilio_content_url,
-        account.twilio_config().account_sid,
-        vault.load(account.id, TwilioCredentials).auth_token,
-    )
-    return twilio.review
 
 
 def _check_failed(approval: Approval, reason: str, now: datetime) -> Approval:

@@ -1,4 +1,5 @@
-"""Sending a text message on WhatsApp, through Meta's Cloud API or Twilio.
+"""Sending a text message on WhatsApp, through Meta's Cloud API (`send_meta`) or Twilio
+(`send_twilio`); `inbox.channels` picks the one for the account's provider.
 
 One call, one provider request (through the one client of each provider,
 `meta_graph` and `twilio_api`), and the outcome as a type: `SendResult` (the provider accepted
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inbox.accounts.models import Account, MetaCloudCredentials, Provider, TwilioCredentials
+from inbox.accounts.models import Account, MetaCloudCredentials, TwilioCredentials
 from inbox.provider_errors import (
     CredentialsRefused,
     ProviderFailure,
@@ -67,39 +68,48 @@ def twilio_status_callback(public_url: str, account_id: str) -> str:
     return f"{public_url.rstrip('/')}/webhooks/whatsapp/twilio/{account_id}/status"
 
 
-def send_whatsapp(
+def send_meta(
     account: Account,
-    credentials: MetaCloudCredentials | TwilioCredentials,
+    credentials: MetaCloudCredentials,
     *,
     to: str,
     text: str,
     graph_url: str,
-    twilio_api_url: str,
+    timeout: float = TIMEOUT_SECONDS,
+) -> SendResult:
+    """Send `text` to `to` (E.164) from the account's number through Meta's Cloud API; see the
+    module for the outcomes."""
+    try:
+        graph = MetaGraph(graph_url, timeout=timeout)
+        phone_number_id = account.meta_config().phone_number_id
+        return SendResult(graph.send_text(phone_number_id, credentials.access_token, to=to, text=text))
+    except ProviderFailure as failure:
+        raise _outcome(failure) from None
+
+
+def send_twilio(
+    account: Account,
+    credentials: TwilioCredentials,
+    *,
+    to: str,
+    text: str,
+    api_url: str,
     timeout: float = TIMEOUT_SECONDS,
     status_callback: str | None = None,
 ) -> SendResult:
-    """Send `text` to `to` (E.164) from the account's number; see the module for the outcomes.
-
-    `status_callback` (Twilio only) is where Twilio posts this message's statuses."""
+    """Send `text` to `to` (E.164) from the account's number (or messaging service) through
+    Twilio; `status_callback` is where Twilio posts this message's statuses."""
     try:
-        if account.provider is Provider.META_CLOUD and isinstance(credentials, MetaCloudCredentials):
-            graph = MetaGraph(graph_url, timeout=timeout)
-            phone_number_id = account.meta_config().phone_number_id
-            return SendResult(graph.send_text(phone_number_id, credentials.access_token, to=to, text=text))
-        if account.provider is Provider.TWILIO and isinstance(credentials, TwilioCredentials):
-            config = account.twilio_config()
-            service = config.messaging_service_sid
-            form = {"MessagingServiceSid": service} if service else {"From": f"whatsapp:{account.address}"}
-            form |= {"To": f"whatsapp:{to}", "Body": text}
-            if status_callback:
-                form["StatusCallback"] = status_callback
-            twilio = TwilioApi(
-                config.account_sid, credentials.auth_token, api_url=twilio_api_url, timeout=timeout
-            )
-            return SendResult(twilio.send_message(form))
+        config = account.twilio_config()
+        service = config.messaging_service_sid
+        form = {"MessagingServiceSid": service} if service else {"From": f"whatsapp:{account.address}"}
+        form |= {"To": f"whatsapp:{to}", "Body": text}
+        if status_callback:
+            form["StatusCallback"] = status_callback
+        twilio = TwilioApi(config.account_sid, credentials.auth_token, api_url=api_url, timeout=timeout)
+        return SendResult(twilio.send_message(form))
     except ProviderFailure as failure:
         raise _outcome(failure) from None
-    raise TypeError(f"{account.provider} accounts do not send on WhatsApp with these credentials")
 
 
 def _outcome(failure: ProviderFailure) -> Exception:
