@@ -124,7 +124,9 @@ def _twilio_webhook(args: argparse.Namespace) -> int:
 
 
 def _dev(*, port: int, demo: bool, sandbox_providers: bool, template_path: Path | None) -> int:
+    # Both stop the stack, even where SIGINT arrives ignored (started in the background by a shell).
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr
     )
@@ -176,7 +178,7 @@ def _dev(*, port: int, demo: bool, sandbox_providers: bool, template_path: Path 
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM stops the stack as Ctrl-C does."""
+    """SIGTERM (and SIGINT, whatever it inherited) stops the stack as Ctrl-C does."""
     raise KeyboardInterrupt
 
 if __name__ == "__main__":

@@ -80,10 +80,15 @@ class _Current(Generic[T]):
         if handler is None:
             return functools.partial(self._on_each_call, method, options=options)
 
+        # Decorated once per object (once per container deployed), not on every invocation.
+        decorated: dict[int, Callable[..., Any]] = {}
+
         @functools.wraps(handler)
         def call(event: Any, context: Any) -> Any:
-            decorated = getattr(self.current(), method)(handler, **options)
-            return decorated(event, context)
+            current = self.current()
+            if id(current) not in decorated:
+                decorated[id(current)] = getattr(current, method)(handler, **options)
+            return decorated[id(current)](event, context)
 
         return call
 
@@ -112,12 +117,16 @@ class _Tracer(_Current["Tracer | None"]):
             return functools.partial(self.capture_lambda_handler, **options)
         handler = lambda_handler
 
+        decorated: dict[int, Callable[..., Any]] = {}
+
         @functools.wraps(handler)
         def call(event: Any, context: Any) -> Any:
             tracer = self.current()
             if tracer is None:
                 return handler(event, context)
-            return tracer.capture_lambda_handler(handler, **options)(event, context)
+            if id(tracer) not in decorated:
+                decorated[id(tracer)] = tracer.capture_lambda_handler(handler, **options)
+            return decorated[id(tracer)](event, context)
 
         return call
 
