@@ -69,10 +69,13 @@ def moto_stack() -> Iterator[tuple[Any, RequestCount]]:
         for prefix, variable in (
             ("InboundQueue", "INBOX_INBOUND_QUEUE_URL"),
             ("OutboundQueue", "INBOX_OUTBOUND_QUEUE_URL"),
+            ("EmailPollQueue", "INBOX_EMAIL_POLL_QUEUE_URL"),
         ):
             os.environ[variable] = next(
                 u
                 for lid, u in created.queue_urls.items()
                 if lid.startswith(prefix) and "DeadLetters" not in lid
             )
+        (bucket,) = created.buckets.values()
+        os.environ["INBOX_MAIL_BUCKET"] = bucket
         yield created, counter

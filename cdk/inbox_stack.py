@@ -1,8 +1,9 @@
-"""The inbox stack: one table, the queues, the functions with the shared layer, the HTTP API, the
-email-poll and template-sync schedules, the Cognito user pool, and their least-privilege grants.
+"""The inbox stack: one table, the mail bucket, the queues, the functions with the shared layer, the
+HTTP API, the email-poll and template-sync schedules, the Cognito user pool, and their
+least-privilege grants.
 
-The local stack (`inbox dev`) builds its tables and queues from this stack's synthesized
-template, so this file is the one definition of both.
+The local stack (`inbox dev`) builds its tables, buckets and queues from this stack's synthesized
+template, so this file is the one definition of them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -46,6 +48,14 @@ META_APP_SECRET_NAME = "inbox/meta-app"  # noqa: S105 (a name, not a secret)
 # What never goes into an asset: caches, and the local-only parts of the package.
 ASSET_EXCLUDES = ["**/__pycache__", "*.pyc", "python/inbox/local", "python/inbox/cli.py"]
 MAX_RECEIVE_COUNT = 5
+# The wildcard actions of CDK's bucket grants (grant_read, grant_put, grant_read_write).
+MAIL_BUCKET_GRANT_ACTIONS = [
+    "Action::s3:GetObject*",
+    "Action::s3:GetBucket*",
+    "Action::s3:List*",
+    "Action::s3:Abort*",
+    "Action::s3:DeleteObject*",
+]
 
 
 @dataclass(frozen=True)
@@ -96,7 +106,10 @@ class InboxStack(cdk.Stack):
         self.alarm_topic = self._alarm_topic()
         self.inbound_queue = self._queue("InboundQueue", fifo=True, consumer=ROUTE)
         self.outbound_queue = self._queue("OutboundQueue", fifo=False, consumer=SEND)
-        self.email_poll_queue = self._queue("EmailPollQueue", fifo=False, consumer=POLL_EMAIL)
+        # FIFO: a job is deduplicated per account and minute (MessageDeduplicationId), and one
+        # account's jobs run one at a time (MessageGroupId).
+        self.email_poll_queue = self._queue("EmailPollQueue", fifo=True, consumer=POLL_EMAIL)
+        self.mail_bucket = self._mail_bucket()
         self.layer = lambda_.LayerVersion(
             self,
             "SharedLayer",
@@ -116,9 +129,12 @@ class InboxStack(cdk.Stack):
 
         self.meta_app_secret = self._meta_app_secret()
         common = {env_name("table_name"): self.table.table_name}
+        mail = {env_name("mail_bucket"): self.mail_bucket.bucket_name}
         # The literal name (not the ARN-derived token), which GetSecretValue accepts as is.
         meta = {env_name("meta_app_secret_name"): META_APP_SECRET_NAME}
-        settings_api = self._function(SETTINGS_API, assets, {**common, **meta})
+        # The poll queue: `POST /v1/accounts/{id}/sync` asks for a poll now.
+        poll_jobs = {env_name("email_poll_queue_url"): self.email_poll_queue.queue_url}
+        settings_api = self._function(SETTINGS_API, assets, {**common, **meta, **mail, **poll_jobs})
         webhook = self._function(
             WEBHOOK_WHATSAPP,
             assets,
@@ -134,12 +150,15 @@ class InboxStack(cdk.Stack):
             assets,
             {
                 **common,
+                **mail,
                 env_name("inbound_queue_url"): self.inbound_queue.queue_url,
                 env_name("email_poll_queue_url"): self.email_poll_queue.queue_url,
             },
         )
         route = self._function(
-            ROUTE, assets, {**common, env_name("outbound_queue_url"): self.outbound_queue.queue_url}
+            ROUTE,
+            assets,
+            {**common, **mail, env_name("outbound_queue_url"): self.outbound_queue.queue_url},
         )
         send = self._function(
             SEND,
@@ -165,8 +184,14 @@ class InboxStack(cdk.Stack):
         self.inbound_queue.grant_send_messages(webhook)
         self.inbound_queue.grant_send_messages(poll_email)
         self.email_poll_queue.grant_send_messages(poll_email)
+        self.email_poll_queue.grant_send_messages(settings_api)
         self.outbound_queue.grant_send_messages(route)
         self.outbound_queue.grant_send_messages(settings_api)
+        # The poller stores raw mail; routing reads it and writes attachments and quarantine copies;
+        # the API serves downloads (presigned URLs are signed with, and limited to, its own rights).
+        self.mail_bucket.grant_put(poll_email)
+        self.mail_bucket.grant_read_write(route)
+        self.mail_bucket.grant_read(settings_api)
         self._grant_secrets(settings_api, secrets_arn, write=True)
         for reader in (webhook, poll_email, route, send, sync_templates):
             self._grant_secrets(reader, secrets_arn, write=False)
@@ -231,6 +256,43 @@ class InboxStack(cdk.Stack):
                 sort_key=dynamodb.Attribute(name=index.sort_key, type=dynamodb.AttributeType.STRING),
             )
         return table
+
+    def _mail_bucket(self) -> s3.Bucket:
+        """Raw messages, attachments and quarantined mail. Nothing expires: an attachment stays
+        downloadable as long as its conversation; old objects move to a cheaper storage class."""
+        bucket = s3.Bucket(
+            self,
+            "MailBucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            # No auto_delete_objects: its custom-resource Lambda has no local twin, and mail is kept.
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="InfrequentAccessAfter90Days",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                            transition_after=Duration.days(90),
+                        )
+                    ],
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+        )
+        NagSuppressions.add_resource_suppressions(
+            bucket,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-S1",
+                    reason="Object reads and writes come only from the stack's own functions, whose calls "
+                    "CloudTrail data events can record; a second bucket for server access logs would "
+                    "add cost without a reader.",
+                )
+            ],
+        )
+        return bucket
 
     def _alarm_topic(self) -> sns.Topic:
         return sns.Topic(
@@ -320,10 +382,13 @@ class InboxStack(cdk.Stack):
                 NagPackSuppression(
                     id="AwsSolutions-IAM5",
                     reason="Wildcards confined to this project: the table's indexes, the account secrets "
-                    "created at run time under the inbox/ prefix, and X-Ray's trace actions (which support "
-                    "no resource-level scoping).",
+                    "created at run time under the inbox/ prefix, the mail bucket's objects (keys are "
+                    "made per message) with CDK's grant actions on them, and X-Ray's trace actions "
+                    "(which support no resource-level scoping).",
                     applies_to=[
                         RegexAppliesTo(regex=r"/^Resource::<Table[0-9A-F]+\.Arn>\/index\/\*$/"),
+                        RegexAppliesTo(regex=r"/^Resource::<MailBucket[0-9A-F]+\.Arn>\/\*$/"),
+                        *MAIL_BUCKET_GRANT_ACTIONS,
                         "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:"
                         "secret:inbox/*",
                         "Resource::*",

@@ -12,6 +12,7 @@ from constructs import Construct
 from cdk.inbox_stack import EMAIL_POLL_SCHEDULE, TEMPLATE_SYNC_SCHEDULE, InboxStack
 from inbox.access import ADMINS_GROUP
 from inbox.local.template import SCHEDULE_METADATA
+from inbox.settings import env_name
 from inbox.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from template_helpers import (
     as_list,
@@ -25,6 +26,7 @@ from template_helpers import (
 )
 
 FUNCTIONS = ["settings_api", "webhook_whatsapp", "poll_email", "route", "send", "sync_templates"]
+MAIL_FUNCTIONS = {"poll_email", "route", "settings_api"}
 SECRETS_ARN = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:inbox/*"
 MIN_SUPPRESSION_REASON = 20
 
@@ -65,16 +67,25 @@ def test_every_work_queue_redrives_failed_messages_to_a_dead_letter_queue_of_the
         assert target in queues, f"{queue_id} redrives to {target}, not a queue of the stack"
 
 
-def test_the_inbound_queue_and_its_dead_letter_queue_are_fifo(
-    stack: InboxStack, template_json: dict[str, Any]
+@pytest.mark.parametrize(
+    "queue",
+    [
+        # Keeps each conversation's messages in order.
+        "inbound_queue",
+        # Deduplicates an account's poll job per minute, and runs one account's jobs one at a time.
+        "email_poll_queue",
+    ],
+)
+def test_fifo_queues_and_their_dead_letter_queues_are_fifo(
+    queue: str, stack: InboxStack, template_json: dict[str, Any]
 ) -> None:
-    # Given the inbound queue, which keeps each conversation's messages in order
+    # Given a queue whose consumers rely on FIFO order or deduplication
     queues = resources_of_type(template_json, "AWS::SQS::Queue")
-    inbound = queues[logical_id(stack, stack.inbound_queue)]["Properties"]
+    fifo = queues[logical_id(stack, getattr(stack, queue))]["Properties"]
 
     # Then it is FIFO, and so is its dead-letter queue (SQS requires both to be of one kind)
-    assert inbound.get("FifoQueue") is True
-    dead_letters = queues[cast(str, referenced_id(inbound["RedrivePolicy"]["deadLetterTargetArn"]))]
+    assert fifo.get("FifoQueue") is True
+    dead_letters = queues[cast(str, referenced_id(fifo["RedrivePolicy"]["deadLetterTargetArn"]))]
     assert dead_letters["Properties"].get("FifoQueue") is True
 
 
@@ -229,6 +240,112 @@ def test_the_table_is_on_demand_recoverable_and_expires_items(template: Template
     )
 
 
+def test_the_mail_bucket_is_private_encrypted_kept_and_never_expires_mail(
+    stack: InboxStack, template_json: dict[str, Any]
+) -> None:
+    # Given the stack's one bucket, for raw mail, attachments and quarantined mail
+    buckets = resources_of_type(template_json, "AWS::S3::Bucket")
+    assert list(buckets) == [logical_id(stack, stack.mail_bucket)]
+    [bucket] = buckets.values()
+    properties = bucket["Properties"]
+
+    # Then nothing in it can be made public, and it is encrypted at rest
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    [encryption] = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+    # And deleting the stack keeps the mail
+    assert bucket.get("DeletionPolicy") == "Retain"
+    assert bucket.get("UpdateReplacePolicy") == "Retain"
+
+    # And no rule expires an object (attachments stay downloadable); abandoned uploads are cleaned up
+    rules = properties["LifecycleConfiguration"]["Rules"]
+    assert rules
+    for rule in rules:
+        assert "ExpirationInDays" not in rule, rule
+        assert "ExpirationDate" not in rule, rule
+        assert "NoncurrentVersionExpiration" not in rule, rule
+    assert any(r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation") == 1 for r in rules)
+
+
+def test_the_mail_bucket_refuses_requests_without_tls(
+    stack: InboxStack, template_json: dict[str, Any]
+) -> None:
+    # Given the policies attached to the mail bucket
+    bucket_id = logical_id(stack, stack.mail_bucket)
+    policies = [
+        p["Properties"]["PolicyDocument"]
+        for p in resources_of_type(template_json, "AWS::S3::BucketPolicy").values()
+        if referenced_id(p["Properties"]["Bucket"]) == bucket_id
+    ]
+
+    # Then one denies every action, to anyone, on the bucket and its objects, over plain HTTP
+    denials = [
+        statement
+        for policy in policies
+        for statement in policy["Statement"]
+        if statement["Effect"] == "Deny"
+        and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+    assert len(denials) == 1, policies
+    [denial] = denials
+    assert denial["Action"] == "s3:*"
+    assert denial["Principal"] == {"AWS": "*"}
+    assert sorted(rendered(r) for r in as_list(denial["Resource"])) == [
+        f"<{bucket_id}.Arn>",
+        f"<{bucket_id}.Arn>/*",
+    ]
+
+
+MAIL_READ = {"s3:GetObject*", "s3:GetBucket*", "s3:List*"}
+MAIL_PUT = {"s3:PutObject", "s3:Abort*"}
+MAIL_DELETE = {"s3:DeleteObject*"}
+
+
+@pytest.mark.parametrize(
+    ("name", "granted", "withheld"),
+    [
+        # Stores the raw message it fetched; reads nothing back.
+        ("poll_email", MAIL_PUT, MAIL_READ | MAIL_DELETE),
+        # Reads the raw message, writes its attachments and quarantine copies.
+        ("route", MAIL_READ | MAIL_PUT | MAIL_DELETE, set()),
+        # Serves downloads (and signs their URLs); never writes.
+        ("settings_api", MAIL_READ, MAIL_PUT | MAIL_DELETE),
+        ("webhook_whatsapp", set(), MAIL_READ | MAIL_PUT | MAIL_DELETE),
+        ("send", set(), MAIL_READ | MAIL_PUT | MAIL_DELETE),
+        ("sync_templates", set(), MAIL_READ | MAIL_PUT | MAIL_DELETE),
+    ],
+)
+def test_each_function_reaches_the_mail_bucket_only_as_its_job_needs(
+    name: str, granted: set[str], withheld: set[str], stack: InboxStack, template_json: dict[str, Any]
+) -> None:
+    # Given the S3 actions the function's role may take, and on what
+    bucket_id = logical_id(stack, stack.mail_bucket)
+    _, function = function_by_name(template_json, name)
+    role_id = referenced_id(function["Properties"]["Role"])
+    allowed: set[str] = set()
+    for holder, statement in policy_statements(template_json):
+        policy = template_json["Resources"][holder]["Properties"]
+        if holder != role_id and role_id not in [referenced_id(r) for r in policy.get("Roles", [])]:
+            continue
+        actions = {a for a in as_list(statement.get("Action")) if str(a).startswith("s3:")}
+        if not actions or statement.get("Effect") != "Allow":
+            continue
+        # Then every S3 action it has is on the mail bucket or its objects, nothing else
+        resources = {rendered(r) for r in as_list(statement.get("Resource"))}
+        assert resources <= {f"<{bucket_id}.Arn>", f"<{bucket_id}.Arn>/*"}, (name, resources)
+        allowed |= actions
+
+    # And it has what its job needs, and none of what it does not
+    assert granted <= allowed, (name, allowed)
+    assert not withheld & allowed, (name, allowed)
+
+
 # Functions
 
 
@@ -256,6 +373,22 @@ def test_each_function_is_traced_logs_json_and_reads_the_table(
     assert layer_id in [referenced_id(layer) for layer in properties.get("Layers", [])]
     table_name = properties["Environment"]["Variables"].get("INBOX_TABLE_NAME")
     assert referenced_id(table_name) == logical_id(stack, stack.table)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_the_functions_that_handle_mail_are_told_the_mail_buckets_name(
+    name: str, stack: InboxStack, template_json: dict[str, Any]
+) -> None:
+    # Given one of the functions, and whether its job touches stored mail
+    _, function = function_by_name(template_json, name)
+    variables = function["Properties"]["Environment"]["Variables"]
+    handles_mail = name in MAIL_FUNCTIONS
+
+    # Then it is told the bucket's name (a Ref, which is the name) if and only if it does
+    if handles_mail:
+        assert variables.get(env_name("mail_bucket")) == {"Ref": logical_id(stack, stack.mail_bucket)}
+    else:
+        assert env_name("mail_bucket") not in variables
 
 
 def rate_rules_targeting(template_json: dict[str, Any], function_id: str) -> dict[str, dict[str, Any]]:

@@ -1,23 +1,17 @@
 """Real mail peers on loopback: a private Dovecot, an aiosmtpd server, and misbehaving sockets.
 
-Dovecot is required, not optional: the test dependencies install it (Debian package
-`dovecot-imapd`), and a missing binary fails the tests that need it instead of hiding them.
+Dovecot is required, not optional (tests/dovecot.py): a missing binary fails the tests that need it
+instead of hiding them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
-import os
-import pwd
 import secrets
-import shutil
 import socket
 import ssl
-import subprocess
-import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +21,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from mail_peers import DovecotServer, MailUser, Peer, SmtpServer, TlsSmtpServers
+from dovecot import DovecotUnavailable, LocalDovecot, start_dovecot
+from mail_peers import MailUser, Peer, SmtpServer, TlsSmtpServers
 
 LOOPBACK = "127.0.0.1"
 
@@ -44,80 +39,14 @@ def accented_mail_user() -> MailUser:
 
 
 @pytest.fixture(scope="session")
-def dovecot(mail_user: MailUser, accented_mail_user: MailUser) -> Iterator[DovecotServer]:
-    """A private Dovecot (IMAP, plain text on loopback) with both users' empty mailboxes."""
-    binary = shutil.which("dovecot", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/usr/local/sbin")
-    if binary is None:
-        pytest.fail("Dovecot is not installed: the IMAP tests need the Debian package dovecot-imapd.")
-    if os.geteuid() != 0:
-        pytest.fail("The Dovecot fixture runs Dovecot as root (it switches to the mail user's uid).")
-    mail = pwd.getpwnam("mail")
-    # Not pytest's tmp_path: its parent is private to root and the mail user must reach its home.
-    root = Path(tempfile.mkdtemp(prefix="inbox-dovecot-"))
-    root.chmod(0o755)
-    home = root / "home"
-    home.mkdir()
-    os.chown(home, mail.pw_uid, mail.pw_gid)
-    users = root / "users"
-    users.write_text(
-        "".join(f"{u.username}:{{PLAIN}}{u.password}\n" for u in (mail_user, accented_mail_user))
-    )
-    log = root / "dovecot.log"
-    port = _free_port()
-    config = root / "dovecot.conf"
-    config.write_text(
-        f"""
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {log}
-listen = {LOOPBACK}
-protocols = imap
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:~/Maildir
-first_valid_uid = {mail.pw_uid}
-last_valid_uid = {mail.pw_uid}
-first_valid_gid = {mail.pw_gid}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {users}
-}}
-userdb {{
-  driver = static
-  args = uid={mail.pw_uid} gid={mail.pw_gid} home={home}/%u
-}}
-# Without this, every failed login from 127.0.0.1 doubles the delay of the next ones (up to 15 s),
-# so wrong-password tests would slow down, then time out, the tests that follow them.
-service anvil {{
-  unix_listener anvil-auth-penalty {{
-    mode = 0
-  }}
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = {LOOPBACK}
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-"""
-    )
-    with (root / "stderr.log").open("wb") as stderr:
-        process = subprocess.Popen([binary, "-c", str(config), "-F"], stdout=stderr, stderr=stderr)
+def dovecot(mail_user: MailUser, accented_mail_user: MailUser) -> Iterator[LocalDovecot]:
+    """A private Dovecot (IMAP, plain text on loopback) with both users' empty mailboxes (a test
+    wanting a mailbox of its own adds a user: `dovecot.new_mailbox(server)`)."""
     try:
-        _wait_for_port(port, process, root)
-        yield DovecotServer(host=LOOPBACK, port=port, log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        shutil.rmtree(root, ignore_errors=True)
+        with start_dovecot([mail_user, accented_mail_user]) as server:
+            yield server
+    except DovecotUnavailable as missing:
+        pytest.fail(str(missing))
 
 
 class _RecordingHandler:
@@ -276,27 +205,3 @@ def _free_port() -> int:
         probe.bind((LOOPBACK, 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], root: Path, *, within: float = 15) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"Dovecot exited with status {process.returncode}:\n{_tail(root)}")
-        try:
-            socket.create_connection((LOOPBACK, port), timeout=0.5).close()
-        except OSError:
-            time.sleep(0.05)
-        else:
-            return
-    pytest.fail(f"Dovecot did not listen on port {port} within {within:g} s:\n{_tail(root)}")
-
-
-def _tail(root: Path) -> str:
-    lines = [
-        line
-        for name in ("stderr.log", "dovecot.log")
-        if (root / name).exists()
-        for line in (root / name).read_text().splitlines()
-    ]
-    return "\n".join(lines[-20:]) or "(nothing logged)"

@@ -81,6 +81,15 @@ def test_an_imap_account_is_created_with_defaults_and_its_password_goes_to_secre
         "smtp_port": 587,
         "smtp_security": "starttls",
         "username": "sales",
+        "folders": ["INBOX"],
+        "backfill_days": 7,
+    }
+    assert account["sync"] == {
+        "last_polled_at": None,
+        "last_success_at": None,
+        "imported": 0,
+        "quarantined": 0,
+        "last_error": None,
     }
     assert stored_secret(account["id"]) == {"password": "s3cret-imap"}
     assert call_api("GET", f"/v1/accounts/{account['id']}").body == account

@@ -43,7 +43,7 @@ ALSO_NOT = {
     "route": ("httpx", "aws_lambda_powertools.event_handler"),
     "send": ("aws_lambda_powertools.event_handler",),
     "sync_templates": ("aws_lambda_powertools.event_handler",),
-    "poll_email": ("httpx", "pydantic", "aws_lambda_powertools.event_handler"),
+    "poll_email": ("httpx", "nh3", "aws_lambda_powertools.event_handler"),
 }
 # A deployed function's environment (cdk/inbox_stack.py `_function`, and what Lambda sets), given
 # explicitly: the child sees nothing of this process's.

@@ -1,5 +1,5 @@
-"""The channel dispatch: `Provider` → the adapter that sends a message, checks the connection and
-reviews templates for that provider (polling will come with the email channel). The only place
+"""The channel dispatch: `Provider` → the adapter that sends a message, checks the connection,
+reviews templates and reads new mail (`mailbox_source`) for that provider. The only place
 that switches on the provider; sending (`inbox.delivery.sender`), Test connection
 (`inbox.accounts.checks`) and template approval (`inbox.templates.approval`) go through it.
 
@@ -17,6 +17,7 @@ from inbox.accounts.models import Provider
 if TYPE_CHECKING:
     from inbox.accounts.check_report import Check
     from inbox.accounts.models import Account, AccountConfig, AccountCredentials
+    from inbox.email.mailbox import MailboxSource
     from inbox.store.credentials import CredentialVault
     from inbox.templates.models import Template
     from inbox.whatsapp.sending import SendResult
@@ -78,6 +79,10 @@ class Adapter:
     def template_reviewer(self, account: Account, vault: CredentialVault) -> Callable[[str], Review]:
         """How to ask the provider about one template (credentials loaded once)."""
         raise NotSupported(f"{self.provider} templates are not reviewed")
+
+    def mailbox_source(self, account: Account, credentials: AccountCredentials) -> MailboxSource:
+        """Where the email poller reads the account's new mail (`inbox.email.mailbox`)."""
+        raise NotSupported(f"{self.provider} accounts are not polled")
 
 
 class MetaCloud(Adapter):
@@ -221,6 +226,14 @@ class Imap(Adapter):
         return check_mailbox(
             _expect(config, ImapConfig), _expect(credentials, ImapCredentials), timeout=timeout
         )
+
+    def mailbox_source(self, account: Account, credentials: AccountCredentials) -> MailboxSource:
+        from inbox.accounts.models import ImapConfig, ImapCredentials, parse_config
+        from inbox.email.imap_source import ImapSource
+
+        config = _expect(parse_config(account.provider, account.config), ImapConfig)
+        password = _expect(credentials, ImapCredentials).password.get_secret_value()
+        return ImapSource(config, password)
 
 
 class OAuthMailbox(Adapter):

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from inbox.accounts.models import Channel
 from inbox.routing.assignment import AssignmentDecision
 from inbox.routing.auto_reply import AutoReplyDecision
-from inbox.routing.events import DeliveryStatus, Media, MessageType, ProviderError
+from inbox.routing.events import Attachment, DeliveryStatus, EmailAddress, Media, MessageType, ProviderError
 
 # The customer-service window: after a contact's last message, anything may be sent for 24 hours.
 SERVICE_WINDOW = timedelta(hours=24)
@@ -62,6 +62,7 @@ class Conversation(BaseModel):
     account_id: str
     channel: Channel
     contact: ContactRef
+    subject: str | None = None  # email: the subject of the message that opened it
     customer_id: str | None = None
     status: ConversationStatus = ConversationStatus.OPEN
     assignee_id: str | None = None
@@ -84,6 +85,7 @@ class ConversationSummary(BaseModel):
     account_id: str
     channel: Channel
     contact: ContactRef
+    subject: str | None = None
     customer_id: str | None = None
     status: ConversationStatus
     assignee_id: str | None = None
@@ -111,6 +113,8 @@ AUTO_REPLY = "auto_reply"  # `sent_by` of automatic messages
 
 
 class Message(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     id: str
     conversation_id: str
     account_id: str
@@ -119,6 +123,17 @@ class Message(BaseModel):
     text: str | None = None
     html: str | None = None
     media: list[Media] = Field(default_factory=list)
+    # Email: the headers' meaning and the files (kept in the mail bucket; `raw_key`: the raw mail).
+    subject: str | None = None
+    from_: EmailAddress | None = Field(default=None, alias="from")
+    to: list[EmailAddress] | None = None
+    cc: list[EmailAddress] | None = None
+    message_id: str | None = None
+    attachments: list[Attachment] | None = None
+    body_truncated: bool | None = Field(
+        default=None, description="text or HTML cut at 100 KB to fit the store; the raw mail is whole"
+    )
+    raw_key: str | None = Field(default=None, exclude=True)
     sent_by: str | None = None  # "auto_reply", a user id, or None (the contact)
     status: MessageStatus
     error: ProviderError | None = None

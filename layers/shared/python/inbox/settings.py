@@ -28,6 +28,8 @@ class Settings(BaseModel):
     inbound_queue_url: str | None = None
     outbound_queue_url: str | None = None
     email_poll_queue_url: str | None = None
+    # Raw messages, attachments and quarantined mail (`inbox.store.mail_objects`).
+    mail_bucket: str | None = None
     secrets_prefix: str = "inbox/"
     meta_app_id: str | None = None
     meta_app_secret: str | None = None

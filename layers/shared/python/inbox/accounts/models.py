@@ -132,6 +132,17 @@ def _without_null(schema: dict[str, Any]) -> None:
 Omittable = Annotated[T | None, Field(json_schema_extra=_without_null)]
 
 
+def _distinct(folders: list[str]) -> list[str]:
+    if len(set(folders)) != len(folders):
+        raise ValueError("lists a folder twice")
+    return folders
+
+
+# The IMAP folders polled, and how many days back the first poll imports (CONTRACT.md, "Sync").
+Folders = Annotated[list[ShortText], Field(min_length=1, max_length=20), AfterValidator(_distinct)]
+BackfillDays = Annotated[int, Field(ge=0, le=90)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -144,14 +155,19 @@ class ImapConfig(_Strict):
     smtp_port: Port = 587
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     username: ShortText
+    folders: Folders = ["INBOX"]
+    backfill_days: BackfillDays = 7
 
 
 class GmailConfig(_Strict):
     """Set by the Google OAuth flow."""
 
+    backfill_days: BackfillDays = 7
+
 
 class Office365Config(_Strict):
     tenant: ShortText | None = None
+    backfill_days: BackfillDays = 7
 
 
 class MetaCloudConfig(_Strict):

@@ -19,6 +19,7 @@ from inbox.accounts.models import (
     AccountCreate,
     AccountCredentials,
     AccountUpdate,
+    Channel,
     ConnectionSettings,
     Provider,
     parse_config,
@@ -28,6 +29,7 @@ from inbox.api.auth import Admin
 from inbox.api.errors import responses
 from inbox.business_hours import BusinessHours
 from inbox.directory import require_users
+from inbox.email.sync_state import MailboxSync
 from inbox.routing.assignment_rules import AssignmentRules, check_assignment_rules
 from inbox.routing.auto_reply import AutoReplySettings
 from inbox.settings import settings
@@ -35,12 +37,35 @@ from inbox.signatures import Signature, SignatureFields, SignatureUpdate
 from inbox.store.account_settings import AccountSettingsStore, AuthorizedUsers
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault, MissingCredentials
+from inbox.store.mailbox_sync import MailboxSyncStore
 from inbox.store.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from inbox.store.signatures import SignatureStore
 from inbox.store.users import UserStore
 
 router = Router()
 ACCOUNTS = ["Accounts"]
+
+
+class AccountView(Account):
+    """An account as the API shows it: email accounts with their read-only `sync`."""
+
+    sync: MailboxSync | None = None
+
+
+def _view(account: Account) -> AccountView:
+    sync = MailboxSyncStore().sync(account.id) if account.channel is Channel.EMAIL else None
+    return AccountView.model_validate({**account.model_dump(), "sync": sync})
+
+
+def _views(page: Page[Account]) -> Page[AccountView]:
+    email = [a.id for a in page.items if a.channel is Channel.EMAIL]
+    syncs = MailboxSyncStore().syncs(email) if email else {}
+    return Page[AccountView](
+        items=[
+            AccountView.model_validate({**a.model_dump(), "sync": syncs.get(a.id)}) for a in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
 SETTINGS = ["Account settings"]
 SIGNATURES = ["Signatures"]
 
@@ -50,8 +75,8 @@ def list_accounts(
     _: Admin,
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-) -> Page[Account]:
-    return AccountStore().page(cursor=cursor, limit=limit)
+) -> Page[AccountView]:
+    return _views(AccountStore().page(cursor=cursor, limit=limit))
 
 
 @router.post(
@@ -60,20 +85,22 @@ def list_accounts(
     status_code=HTTPStatus.CREATED,
     responses=responses(HTTPStatus.CREATED, body=True, conflict=True),
 )
-def create_account(_: Admin, account: AccountCreate) -> Account:
-    return lifecycle.create_account(account, accounts=AccountStore(), vault=CredentialVault())
+def create_account(_: Admin, account: AccountCreate) -> AccountView:
+    return _view(lifecycle.create_account(account, accounts=AccountStore(), vault=CredentialVault()))
 
 
 @router.get("/accounts/<account_id>", tags=ACCOUNTS, responses=responses(not_found=True))
-def get_account(_: Admin, account_id: str) -> Account:
-    return AccountStore().get(account_id)
+def get_account(_: Admin, account_id: str) -> AccountView:
+    return _view(AccountStore().get(account_id))
 
 
 @router.patch(
     "/accounts/<account_id>", tags=ACCOUNTS, responses=responses(body=True, not_found=True, conflict=True)
 )
-def update_account(_: Admin, account_id: str, changes: AccountUpdate) -> Account:
-    return lifecycle.update_account(account_id, changes, accounts=AccountStore(), vault=CredentialVault())
+def update_account(_: Admin, account_id: str, changes: AccountUpdate) -> AccountView:
+    return _view(
+        lifecycle.update_account(account_id, changes, accounts=AccountStore(), vault=CredentialVault())
+    )
 
 
 @router.delete(
@@ -90,15 +117,15 @@ def delete_account(_: Admin, account_id: str) -> Response[None]:
 @router.post(
     "/accounts/<account_id>/pause", tags=ACCOUNTS, responses=responses(not_found=True, conflict=True)
 )
-def pause_account(_: Admin, account_id: str) -> Account:
-    return lifecycle.pause(account_id, accounts=AccountStore())
+def pause_account(_: Admin, account_id: str) -> AccountView:
+    return _view(lifecycle.pause(account_id, accounts=AccountStore()))
 
 
 @router.post(
     "/accounts/<account_id>/resume", tags=ACCOUNTS, responses=responses(not_found=True, conflict=True)
 )
-def resume_account(_: Admin, account_id: str) -> Account:
-    return lifecycle.resume(account_id, accounts=AccountStore())
+def resume_account(_: Admin, account_id: str) -> AccountView:
+    return _view(lifecycle.resume(account_id, accounts=AccountStore()))
 
 
 @router.post("/accounts/test-connection", tags=ACCOUNTS, responses=responses(body=True))

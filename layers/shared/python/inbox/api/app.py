@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 
-from inbox.api import accounts, conversations, directory, errors, labels, templates, whatsapp
+from inbox.api import accounts, conversations, directory, errors, labels, mail, templates, whatsapp
 
 TITLE = "inbox API"
 VERSION = "1"
@@ -26,6 +26,7 @@ def build_app() -> APIGatewayHttpResolver:
         whatsapp.router,
         conversations.router,
         templates.router,
+        mail.router,
     ):
         app.include_router(router, prefix="/v1")
     app.enable_swagger(

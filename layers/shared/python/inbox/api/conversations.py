@@ -71,7 +71,7 @@ def list_conversations(
 
 @router.get("/conversations/<conversation_id>", tags=TAG, responses=responses(admin=False, not_found=True))
 def get_conversation(caller: Authenticated, conversation_id: str) -> Conversation:
-    return _visible(caller, conversation_id)
+    return visible_conversation(caller, conversation_id)
 
 
 @router.get(
@@ -83,7 +83,7 @@ def list_messages(
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Page[Message]:
-    _visible(caller, conversation_id)
+    visible_conversation(caller, conversation_id)
     page = ConversationStore().messages(conversation_id, cursor=cursor, limit=limit)
     # `sending` is the sender's claim, not a state CONTRACT.md names: to a reader it is still queued.
     page.items = [
@@ -93,7 +93,8 @@ def list_messages(
     return page
 
 
-def _visible(caller: Caller, conversation_id: str) -> Conversation:
+def visible_conversation(caller: Caller, conversation_id: str) -> Conversation:
+    """The conversation, when the caller may see it (else 404, as if it did not exist)."""
     conversation = ConversationStore().get(conversation_id)
     if not caller.is_admin and not AccountSettingsStore().authorizes(conversation.account_id, caller.user_id):
         raise NotFound(f"No conversation with id {conversation_id!r}.", code="conversation_not_found")

@@ -1,4 +1,4 @@
-"""An IMAP session: connected with the account's security, signed in, within one time allowance.
+"""An IMAP session: connected with the account's security, signed in, within a time allowance.
 
 `ImapSession.open` connects per `imap_security` (`ssl`: implicit TLS; `starttls`: upgraded before
 anything else is said, never falling back to clear text; `none`), verifies the certificate, and
@@ -6,14 +6,20 @@ logs in (SASL PLAIN when the user name or password is not ASCII). Every failure 
 with a check code (dns, connect, timeout, tls, auth, protocol) and a message without the password:
 the connection check shows it, the email poller records it.
 
+The session only reads: folders are opened with EXAMINE and messages fetched with `BODY.PEEK[]`,
+and no flag changes (RFC 3501 §6.4.5: `BODY[]` and `RFC822` would mark messages read).
+
 imaplib and ssl are imported on first use: most functions never open a mailbox.
 """
 
 from __future__ import annotations
 
+import base64
 import re
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -25,18 +31,41 @@ if TYPE_CHECKING:
     import imaplib
 
 
+@dataclass(frozen=True)
+class FolderStatus:
+    """What EXAMINE says of a folder: UIDs mean something only with this UIDVALIDITY; the next
+    message will get a UID of at least `uidnext` (None: the server did not say)."""
+
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+
+
 class ImapSession:
     """A signed-in IMAP connection; use it in a `with` block (the connection is closed after)."""
 
-    def __init__(self, imap: imaplib.IMAP4, config: ImapConfig, password: str, budget: Budget) -> None:
+    def __init__(
+        self,
+        imap: imaplib.IMAP4,
+        config: ImapConfig,
+        password: str,
+        budget: Budget,
+        *,
+        command_timeout: float | None = None,
+    ) -> None:
         self._imap = imap
         self._password = password
         self._budget = budget
+        self._command_timeout = command_timeout
         self.host, self.port = config.imap_host, config.imap_port
 
     @classmethod
-    def open(cls, config: ImapConfig, password: str, *, timeout: float = 10) -> ImapSession:
-        """Connect, secure and log in; `timeout` seconds for this and everything the session does."""
+    def open(
+        cls, config: ImapConfig, password: str, *, timeout: float = 10, command_timeout: float | None = None
+    ) -> ImapSession:
+        """Connect, secure and log in within `timeout` seconds. Each later command gets
+        `command_timeout` seconds of silence from the server at most (a poll is long); without it,
+        what is left of `timeout`."""
         import imaplib
 
         budget = Budget(timeout)
@@ -52,22 +81,78 @@ class ImapSession:
             except BaseException:
                 close_quietly(imap.shutdown)
                 raise
-        return cls(imap, config, password, budget)
+        return cls(imap, config, password, budget, command_timeout=command_timeout)
 
     def select(self, mailbox: str = "INBOX", *, readonly: bool = True) -> None:
         """Open `mailbox` (read-only unless told otherwise)."""
         with self._answers():
-            self._budget.apply(self._imap.sock)
-            status, data = self._imap.select(mailbox, readonly=readonly)
+            status, data = self._imap.select(mailbox_name(mailbox), readonly=readonly)
             if status != "OK":
                 raise PeerError(
                     "protocol",
                     f"The IMAP server accepted the login but would not open {mailbox}: {reply_text(data)}",
                 )
 
+    def examine(self, folder: str) -> FolderStatus:
+        """Open `folder` read-only (EXAMINE) and say what the server reports of it."""
+        with self._answers():
+            status, data = self._imap.select(mailbox_name(folder), readonly=True)
+            if status != "OK":
+                if _response_code(data[0] if data else "") in (None, "NONEXISTENT"):
+                    raise PeerError("protocol", f"The folder '{folder}' does not exist on the IMAP server.")
+                raise PeerError(
+                    "protocol", f"The IMAP server would not open the folder '{folder}': {reply_text(data)}"
+                )
+            uidvalidity = _number(self._imap.response("UIDVALIDITY")[1])
+            if uidvalidity is None:
+                raise PeerError("protocol", f"The IMAP server gave no UIDVALIDITY for the folder '{folder}'.")
+            return FolderStatus(
+                uidvalidity=uidvalidity,
+                uidnext=_number(self._imap.response("UIDNEXT")[1]),
+                exists=_number(data) or 0,
+            )
+
+    def uid_search(self, criteria: str) -> list[int]:
+        """The UIDs of the open folder's messages matching `criteria` (IMAP SEARCH syntax), ascending."""
+        with self._answers():
+            status, data = self._imap.uid("SEARCH", criteria)
+            _expect_ok(status, data, "SEARCH")
+            return sorted({int(uid) for line in data if line for uid in _text(line).split()})
+
+    def uid_sizes(self, uids: list[int]) -> dict[int, int]:
+        """Each message's size in bytes (RFC822.SIZE), by UID; a message gone meanwhile is absent."""
+        if not uids:
+            return {}
+        with self._answers():
+            status, data = self._imap.uid("FETCH", uid_set(uids), "(RFC822.SIZE)")
+            _expect_ok(status, data, "FETCH")
+        wanted, sizes = set(uids), {}
+        for attributes, _ in _fetched(data):
+            uid, size = _UID.search(attributes), _SIZE.search(attributes)
+            if uid and size and int(uid[1]) in wanted:
+                sizes[int(uid[1])] = int(size[1])
+        return sizes
+
+    def uid_fetch(self, uids: list[int]) -> list[tuple[int, bytes, datetime]]:
+        """(UID, the raw message, its INTERNALDATE) of each message, ascending by UID; read with
+        `BODY.PEEK[]`, which leaves the flags alone. A message gone meanwhile is absent."""
+        if not uids:
+            return []
+        with self._answers():
+            status, data = self._imap.uid("FETCH", uid_set(uids), "(UID INTERNALDATE BODY.PEEK[])")
+            _expect_ok(status, data, "FETCH")
+        wanted, mails = set(uids), {}
+        for attributes, body in _fetched(data):
+            uid, arrived = _UID.search(attributes), _INTERNALDATE.search(attributes)
+            if uid is None or body is None or int(uid[1]) not in wanted:
+                continue  # an unsolicited FETCH (another client changed a flag)
+            if arrived is None:
+                raise PeerError("protocol", "The IMAP server sent a message without its INTERNALDATE.")
+            mails[int(uid[1])] = (body, _internal_date(arrived))
+        return [(uid, body, arrived) for uid, (body, arrived) in sorted(mails.items())]
+
     def logout(self) -> None:
         with self._answers():
-            self._budget.apply(self._imap.sock)
             self._imap.logout()
 
     def close(self) -> None:
@@ -81,8 +166,85 @@ class ImapSession:
     ) -> None:
         self.close()
 
-    def _answers(self) -> AbstractContextManager[None]:
-        return _answers(self.host, self.port, self._budget, self._password)
+    @contextmanager
+    def _answers(self) -> Iterator[None]:
+        """One command: within its time (the socket's timeout), every failure a `PeerError`."""
+        budget = self._budget if self._command_timeout is None else Budget(self._command_timeout)
+        with _answers(self.host, self.port, budget, self._password):
+            budget.apply(self._imap.sock)
+            yield
+
+
+def mailbox_name(name: str) -> str:
+    """A folder name as an IMAP argument: in modified UTF-7 (RFC 3501 §5.1.3), quoted."""
+
+    def shifted(run: re.Match[str]) -> str:
+        utf16 = base64.b64encode(run[0].encode("utf-16-be")).decode().rstrip("=")
+        return "&" + utf16.replace("/", ",") + "-"
+
+    encoded = _BEYOND_ASCII.sub(shifted, name.replace("&", "&-"))
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def uid_set(uids: list[int]) -> str:
+    """`1:3,7,9:12` for [1, 2, 3, 7, 9, 10, 11, 12]: short command lines for long runs."""
+    ranges: list[list[int]] = []
+    for uid in sorted(set(uids)):
+        if ranges and uid == ranges[-1][1] + 1:
+            ranges[-1][1] = uid
+        else:
+            ranges.append([uid, uid])
+    return ",".join(str(a) if a == b else f"{a}:{b}" for a, b in ranges)
+
+
+_BEYOND_ASCII = re.compile(r"[^\x20-\x7e]+")
+_UID = re.compile(rb"\bUID (\d+)")
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+_INTERNALDATE = re.compile(rb'\bINTERNALDATE "([^"]+)"')
+_RESPONSE_START = re.compile(rb"\d+ \(")
+
+
+def _fetched(data: Sequence[object]) -> Iterator[tuple[bytes, bytes | None]]:
+    """Each FETCH response imaplib collected: (its attributes as text, its literal if it had one).
+    imaplib splits a response with a literal into (text before, literal) and the text after."""
+    current: list[bytes] | None = None
+    body: bytes | None = None
+    for part in data:
+        if isinstance(part, tuple):
+            if current is not None:
+                yield b"".join(current), body
+            current, body = [part[0]], part[1]
+        elif isinstance(part, bytes):
+            if current is not None and not _RESPONSE_START.match(part):
+                current.append(part)  # what followed the literal
+                continue
+            if current is not None:
+                yield b"".join(current), body
+            current, body = [part], None
+    if current is not None:
+        yield b"".join(current), body
+
+
+def _internal_date(match: re.Match[bytes]) -> datetime:
+    try:
+        arrived = datetime.strptime(match[1].decode("ascii"), "%d-%b-%Y %H:%M:%S %z")
+    except (UnicodeDecodeError, ValueError):
+        raise PeerError("protocol", "The IMAP server sent an INTERNALDATE that is not a date.") from None
+    return arrived.astimezone(UTC)
+
+
+def _number(data: Sequence[object]) -> int | None:
+    values = [_text(item) for item in data if isinstance(item, bytes | str)]
+    return int(values[-1]) if values and values[-1].isdigit() else None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else value
+
+
+def _expect_ok(status: str, data: Sequence[object], command: str) -> None:
+    if status != "OK":
+        raise PeerError("protocol", f"The IMAP server refused {command}: {reply_text(data)}")
 
 
 @contextmanager
@@ -130,13 +292,14 @@ def _login(imap: imaplib.IMAP4, username: str, password: str) -> None:
         raise
     except imaplib.IMAP4.error as error:
         # RFC 5530 response codes: only UNAVAILABLE says the credentials were not the problem.
-        if _response_code(error) == "UNAVAILABLE":
+        if _response_code(error.args[0] if error.args else "") == "UNAVAILABLE":
             raise PeerError(
                 "protocol", "The IMAP server cannot log anyone in right now (it says it is unavailable)."
             ) from None
         raise PeerError("auth", "The IMAP server refused the user name or password.") from None
 
 
-def _response_code(error: BaseException) -> str | None:
-    match = re.match(r"\[([A-Z-]+)", reply_text(error.args[0] if error.args else ""))
+def _response_code(reply: object) -> str | None:
+    """The RFC 5530 response code a reply starts with (`NONEXISTENT`, `UNAVAILABLE`...)."""
+    match = re.match(r"\[([A-Z-]+)", reply_text(reply))
     return match.group(1) if match else None

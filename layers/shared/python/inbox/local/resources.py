@@ -1,20 +1,24 @@
-"""Creates the template's tables and queues in the local AWS (moto server), and answers what a
-`Ref` or `Fn::GetAtt` on any resource means locally."""
+"""Creates the template's tables, buckets, queues and secrets in the local AWS (moto server), and
+answers what a `Ref` or `Fn::GetAtt` on any resource means locally. Bucket policies, like IAM, are
+not reproduced: locally every function may do anything."""
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 
-from inbox.local.template import ACCOUNT_ID, REGION, Template, TemplateError, resolve
+from inbox.local.template import ACCOUNT_ID, PSEUDO_PARAMETERS, REGION, Template, TemplateError, resolve
 
 TABLE = "AWS::DynamoDB::Table"
 QUEUE = "AWS::SQS::Queue"
 SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
+BUCKET = "AWS::S3::Bucket"
+_BUCKET_NAME_LENGTH = 63
 _TABLE_CREATE_KEYS = (
     "KeySchema",
     "AttributeDefinitions",
@@ -43,6 +47,7 @@ class LocalResources:
     template: Template
     api_url: str
     tables: dict[str, str] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)
     secret_arns: dict[str, str] = field(default_factory=dict)
 
@@ -62,6 +67,8 @@ class LocalResources:
                 "QueueUrl": url,
                 "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}",
             }[attribute]
+        if resource_type == BUCKET:
+            return _bucket_attribute(self.buckets[logical_id], attribute)
         if resource_type == SECRET:
             return self.secret_arns[logical_id]
         if resource_type == "AWS::ApiGatewayV2::Api":
@@ -80,7 +87,7 @@ class LocalResources:
 
 
 def create_all(template: Template, *, api_url: str) -> LocalResources:
-    """Create every table and queue of the template (dead-letter queues first)."""
+    """Create every table, bucket, queue (dead-letter queues first) and secret of the template."""
     created = LocalResources(template=template, api_url=api_url)
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     for logical_id, resource in template.of_type(TABLE).items():
@@ -94,6 +101,13 @@ def create_all(template: Template, *, api_url: str) -> LocalResources:
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
             )
         created.tables[logical_id] = name
+
+    s3 = boto3.client("s3", region_name=REGION)
+    for logical_id, resource in template.of_type(BUCKET).items():
+        name = resource.get("Properties", {}).get("BucketName") or bucket_name(logical_id)
+        # No CreateBucketConfiguration: REGION is us-east-1, the one region S3 refuses as a location.
+        s3.create_bucket(Bucket=name)
+        created.buckets[logical_id] = name
 
     sqs = boto3.client("sqs", region_name=REGION)
     queues = template.of_type(QUEUE)
@@ -115,6 +129,25 @@ def create_all(template: Template, *, api_url: str) -> LocalResources:
             Name=props.get("Name", logical_id), SecretString=_initial_secret(props)
         )["ARN"]
     return created
+
+
+def bucket_name(logical_id: str) -> str:
+    """The name of a bucket the template leaves unnamed: like CloudFormation's `<stack>-<logical id>`,
+    lower-case (S3 names allow no capitals), but without the random suffix, so every run agrees."""
+    name = re.sub(r"[^a-z0-9-]", "-", f"{PSEUDO_PARAMETERS['AWS::StackName']}-{logical_id}".lower())
+    return name[:_BUCKET_NAME_LENGTH].strip("-")
+
+
+def _bucket_attribute(name: str, attribute: str | None) -> str:
+    values = {
+        None: name,
+        "Arn": f"arn:aws:s3:::{name}",
+        "DomainName": f"{name}.s3.amazonaws.com",
+        "RegionalDomainName": f"{name}.s3.{REGION}.amazonaws.com",
+    }
+    if attribute not in values:
+        raise TemplateError(f"the local stack has no bucket attribute {attribute}")
+    return values[attribute]
 
 
 def _initial_secret(props: dict[str, Any]) -> str:

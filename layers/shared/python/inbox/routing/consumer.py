@@ -17,7 +17,7 @@ from inbox.cache import VersionedCache
 from inbox.directory import User
 from inbox.errors import NotFound
 from inbox.observability import logger
-from inbox.routing.events import InboundMessage, QueuedEvent, StatusEvent, TemplateStatusEvent
+from inbox.routing.events import InboundMail, InboundMessage, QueuedEvent, StatusEvent, TemplateStatusEvent
 from inbox.routing.router import Collaborators, Current, Router
 from inbox.store import dynamo
 from inbox.store.account_settings import AccountSettingsStore, AccountSnapshot
@@ -73,6 +73,16 @@ def route_event(
         # Applied even when already recorded: a redelivery may follow a failed application, and
         # applying twice changes nothing.
         review_template(event, templates or TemplateStore())
+    elif isinstance(event, InboundMail):
+        from inbox.email.inbound import route_mail
+
+        chosen = router or default_router()
+        try:
+            route_mail(event, chosen.route_message, seen=chosen.c.conversations.was_routed)
+        except NotFound:
+            logger.warning(
+                "Mail for an account that no longer exists", extra={"account_id": event.account_id}
+            )
     elif isinstance(event, InboundMessage):
         try:
             (router or default_router()).route_message(event)

@@ -1,8 +1,11 @@
 """What the channels put on the inbound queue for the router: one normalized model for every
 provider (Meta, Twilio, and email later), so the router never looks at a provider's payload.
 
-Three kinds of events travel the queue:
-- `message`: a contact wrote to one of our accounts;
+Four kinds of events travel the queue:
+- `message`: a contact wrote to one of our accounts (WhatsApp);
+- `mail`: the email poller fetched a message: a reference to its raw bytes in the mail bucket
+  (SQS's 256 KiB would not hold a mail with attachments); the router parses it
+  (`inbox.email.inbound`) into a `message`, or quarantines it;
 - `status`: a provider reports on a message we sent (sent, delivered, read, failed);
 - `template_status`: Meta reviewed a message template (approved, rejected ...).
 """
@@ -80,6 +83,39 @@ class Reaction(BaseModel):
     emoji: str | None = None  # None: the reaction was removed
 
 
+class EmailAddress(BaseModel):
+    address: str
+    name: str | None = None
+
+
+class Attachment(BaseModel):
+    """An email attachment (or inline image) kept in the mail bucket at `key`."""
+
+    id: str
+    filename: str | None = None
+    content_type: str
+    size: int
+    content_id: str | None = Field(default=None, description="for inline images (cid:)")
+    inline: bool = False
+    key: str = Field(exclude=True)
+
+
+class EmailDetails(BaseModel):
+    """What an email message has beyond its text: its headers' meaning, its HTML, its files."""
+
+    subject: str | None = None
+    sender: EmailAddress | None = None
+    to: list[EmailAddress] = Field(default_factory=list)
+    cc: list[EmailAddress] = Field(default_factory=list)
+    message_id: str | None = None
+    in_reply_to: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    html: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    raw_key: str
+    body_truncated: bool = False
+
+
 class InboundMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -101,7 +137,25 @@ class InboundMessage(BaseModel):
     reply_to_provider_id: str | None = None  # the message this one answers (WhatsApp context)
     errors: list[dict[str, Any]] = Field(default_factory=list)
     headers: dict[str, str] = Field(default_factory=dict, description="email headers (RFC 3834 checks)")
+    email: EmailDetails | None = None
     raw: dict[str, Any] = Field(default_factory=dict, description="the provider's own object")
+
+
+class InboundMail(BaseModel):
+    """A fetched email, kept raw in the mail bucket at `raw_key`; `identity` is its identity in the
+    account (`inbox.email.parsing.message_identity`), the router's dedupe key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["mail"] = "mail"
+    account_id: str
+    provider: Provider
+    identity: str
+    raw_key: str
+    size: int
+    arrived_at: datetime = Field(description="when it arrived in the mailbox (IMAP INTERNALDATE)")
+    received_at: datetime = Field(description="when the poller fetched it")
+    folder: str
 
 
 class DeliveryStatus(StrEnum):
@@ -168,7 +222,10 @@ class TemplateStatusEvent(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict)
 
 
-InboundEvent = Annotated[InboundMessage | StatusEvent | TemplateStatusEvent, Field(discriminator="kind")]
+InboundEvent = Annotated[
+    InboundMessage | InboundMail | StatusEvent | TemplateStatusEvent, Field(discriminator="kind")
+]
+AnyEvent = InboundMessage | InboundMail | StatusEvent | TemplateStatusEvent
 
 
 class QueuedEvent(BaseModel):
@@ -177,8 +234,12 @@ class QueuedEvent(BaseModel):
     event: InboundEvent
 
 
-def group_id(event: InboundMessage | StatusEvent | TemplateStatusEvent) -> str:
-    """The FIFO group: one contact's events on one account are routed in order, one at a time."""
+def group_id(event: AnyEvent) -> str:
+    """The FIFO group: one contact's events on one account are routed in order, one at a time;
+    an email account's mail in order, one at a time (a reply, whoever sends it, must find the
+    conversation its parent opened)."""
+    if isinstance(event, InboundMail):
+        return _short(f"mail|{event.account_id}")
     if isinstance(event, InboundMessage):
         return _short(f"{event.account_id}|{event.contact.address}")
     if isinstance(event, StatusEvent):
@@ -186,9 +247,11 @@ def group_id(event: InboundMessage | StatusEvent | TemplateStatusEvent) -> str:
     return _short(f"templates|{event.waba_id}")
 
 
-def deduplication_id(event: InboundMessage | StatusEvent | TemplateStatusEvent) -> str:
+def deduplication_id(event: AnyEvent) -> str:
     """Same provider event, same id: SQS drops repeats within its 5-minute window (the router keeps
     a durable record for later repeats)."""
+    if isinstance(event, InboundMail):
+        return _short(f"mail|{event.account_id}|{event.identity}")
     if isinstance(event, InboundMessage):
         return _short(f"message|{event.account_id}|{event.provider_message_id}")
     if isinstance(event, StatusEvent):

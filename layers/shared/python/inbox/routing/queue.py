@@ -11,17 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from inbox import aws
-from inbox.routing.events import (
-    InboundMessage,
-    QueuedEvent,
-    StatusEvent,
-    TemplateStatusEvent,
-    deduplication_id,
-    group_id,
-)
+from inbox.routing.events import AnyEvent, QueuedEvent, deduplication_id, group_id
 from inbox.settings import settings
 
-Event = InboundMessage | StatusEvent | TemplateStatusEvent
+Event = AnyEvent
 BATCH = 10
 MAX_BATCH_BYTES = 256 * 1024
 SEND_ATTEMPTS = 3

@@ -1,6 +1,7 @@
 """The router: each inbound event's effects, each exactly once.
 
-For a message: find (or open) the contact's conversation, link the customer, decide the
+For a message: find (or open) its conversation (WhatsApp: the contact's open one; email: the one
+its In-Reply-To/References name, by Message-ID), link the customer, decide the
 assignment (new conversations only) and the auto-reply, then commit everything in ONE DynamoDB
 transaction whose first write is the durable dedupe record of (account, provider message id):
 a redelivered or replayed message fails that condition and has no second effect. An auto-reply
@@ -51,6 +52,7 @@ from inbox.store.conversations import (
     ConversationStore,
     RoutingContended,
     contact_write,
+    mail_ref_write,
     message_key,
     new_conversation_write,
     new_message_write,
@@ -58,6 +60,7 @@ from inbox.store.conversations import (
     touch_write,
 )
 from inbox.store.customers import CustomerStore
+from inbox.store.mailbox_sync import count_write
 from inbox.store.workloads import Workloads, count_assignment
 from inbox.templates.variables import conversation_context
 
@@ -116,7 +119,8 @@ class Router:
                 return
             except RoutingContended:
                 continue  # a concurrent change (workload, conversation): decide again on fresh reads
-            if plan.reply is not None:
+            if plan.reply is not None and message.channel is not Channel.EMAIL:
+                # Email replies stay `queued` until the email sender lands (the email-out issue).
                 self.c.outbound().send(plan.reply)
             return
         raise RuntimeError("could not commit the routing of a message after several attempts")
@@ -127,15 +131,24 @@ class Router:
         state = current.contact or ContactState(
             account_id=account.id, address=message.contact.address, first_seen_at=now
         )
+        existing = self._existing_conversation(message, state)
         opened: _Opened | None = None
-        if state.open_conversation_id is None:
+        if existing is None:
             opened = self._open_conversation(message, current, state, now)
             state = opened.state
-        conversation_id = opened.conversation.id if opened else str(state.open_conversation_id)
+        conversation_id = opened.conversation.id if opened else str(existing)
         assignee_id = opened.conversation.assignee_id if opened else state.last_assignee_id
         inbound = _inbound(message, conversation_id, account.id)
         reply = _auto_reply(message, current, state, inbound, assignee_id, now)
         return _writes(message, reply.state, opened, inbound, reply, now)
+
+    def _existing_conversation(self, message: InboundMessage, state: ContactState) -> str | None:
+        """The conversation the message joins: WhatsApp, the contact's open one; email, the one
+        of the message it answers (In-Reply-To, then References from the latest), else none."""
+        if message.email is None:
+            return state.open_conversation_id
+        answered = [*message.email.in_reply_to, *reversed(message.email.references)]
+        return self.c.conversations.thread_of(message.account_id, answered)
 
     def _open_conversation(
         self, message: InboundMessage, current: Current, state: ContactState, now: datetime
@@ -151,11 +164,12 @@ class Router:
             account_id=account.id,
             channel=account.channel,
             contact=ContactRef(address=message.contact.address, name=message.contact.name),
+            subject=message.email.subject if message.email else None,
             customer_id=customer.id if customer else None,
             assignee_id=decision.assignee_id,
             last_message_at=message.sent_at,
             last_inbound_at=message.sent_at,
-            window_expires_at=message.sent_at + SERVICE_WINDOW,
+            window_expires_at=_window(message),
             created_at=now,
             updated_at=now,
             routing=RoutingRecord(assignment=decision, assigned_at=now if decision.assignee_id else None),
@@ -267,8 +281,27 @@ class _Reply:
     state: ContactState
 
 
+def _window(message: InboundMessage) -> datetime | None:
+    """When the WhatsApp service window the message opens closes (email has none)."""
+    return None if message.channel is Channel.EMAIL else message.sent_at + SERVICE_WINDOW
+
+
 def _inbound(message: InboundMessage, conversation_id: str, account_id: str) -> Message:
     """The message as stored in its conversation."""
+    email = message.email
+    details: dict[str, Any] = {}
+    if email is not None:
+        details = {
+            "subject": email.subject,
+            "from_": email.sender,
+            "to": email.to,
+            "cc": email.cc,
+            "message_id": email.message_id,
+            "html": email.html,
+            "attachments": email.attachments,
+            "raw_key": email.raw_key,
+            "body_truncated": email.body_truncated or None,
+        }
     return Message(
         id=new_id("msg"),
         conversation_id=conversation_id,
@@ -282,6 +315,7 @@ def _inbound(message: InboundMessage, conversation_id: str, account_id: str) -> 
         created_at=message.sent_at,
         sent_at=message.sent_at,
         raw=message.raw,
+        **details,
     )
 
 
@@ -307,6 +341,7 @@ def _auto_reply(
         headers=message.headers,
         sender=message.contact.address,
         context=_context(message, state, snapshot, users.get(assignee_id) if assignee_id else None),
+        own_domains=_own_domains(account.address) if message.channel is Channel.EMAIL else (),
     )
     record = AutoReplyRecord(inbound_message_id=inbound.id, decided_at=now, decision=decision)
     if not (decision.send and decision.text):
@@ -363,12 +398,15 @@ def _writes(
         if conversation.assignee_id:
             writes.append(count_assignment(conversation.assignee_id, now, opened.loads))
     else:
-        window = message.sent_at + SERVICE_WINDOW
-        writes.append(touch_write(conversation_id, message.sent_at, window, now, reply.record))
+        writes.append(touch_write(conversation_id, message.sent_at, _window(message), now, reply.record))
     if reply.outgoing is not None:
         writes.append(new_message_write(reply.outgoing))
     writes.append(contact_write(account_id, state))
     writes.append(new_message_write(inbound))
+    if message.email is not None:
+        if message.email.message_id:
+            writes.append(mail_ref_write(account_id, message.email.message_id, conversation_id))
+        writes.append(count_write(account_id, "imported"))
     return _Plan(seen=seen, writes=writes, reply=reply.request)
 
 
@@ -377,6 +415,12 @@ class _Plan:
     seen: dict[str, Any]  # the dedupe record, written first
     writes: list[dict[str, Any]]
     reply: OutboundRequest | None
+
+
+def _own_domains(address: str) -> tuple[str, ...]:
+    """The domains of the Message-IDs the account writes (its address's): replies to our own
+    messages that come back are never auto-answered."""
+    return (address.rsplit("@", 1)[1].lower(),) if "@" in address else ()
 
 
 def _context(

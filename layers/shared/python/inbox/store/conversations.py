@@ -10,6 +10,8 @@
   written in the same transaction as their effects.
 - `pk = OUTBOUND#<account>#<provider message id>, sk = SENT`: which message a provider's status
   report is about.
+- `pk = MAILREF#<account>#<sha256 of a Message-ID>, sk = THREAD`: the conversation an email with
+  that Message-ID belongs to; a reply naming it (In-Reply-To, References) joins that conversation.
 - Workloads (`pk = WORKLOAD`): `store.workloads`.
 
 The routing of one message is one transaction (`ConversationStore.commit_routing`) of the writes
@@ -18,6 +20,7 @@ built here and in `store.workloads`, the dedupe record first.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -64,6 +67,16 @@ def outbound_key(account_id: str, provider_message_id: str) -> dict[str, str]:
     return items.key(f"OUTBOUND#{account_id}#{provider_message_id}", "SENT")
 
 
+def mail_ref_key(account_id: str, message_id: str) -> dict[str, str]:
+    digest = hashlib.sha256(message_id.encode()).hexdigest()
+    return items.key(f"MAILREF#{account_id}#{digest}", "THREAD")
+
+
+def mail_ref_write(account_id: str, message_id: str, conversation_id: str) -> dict[str, Any]:
+    """Remember which conversation the email with this Message-ID is in (for its replies)."""
+    return items.put({**mail_ref_key(account_id, message_id), "conversation_id": conversation_id})
+
+
 def conversation_item(conversation: Conversation) -> dict[str, Any]:
     """The conversation with its index keys (which follow its status, assignee and last message)."""
     order = f"{conversation.last_message_at.isoformat()}#{conversation.id}"
@@ -83,7 +96,13 @@ def conversation_item(conversation: Conversation) -> dict[str, Any]:
 
 def message_item(message: Message) -> dict[str, Any]:
     raw = json.loads(json.dumps(message.raw), parse_float=Decimal)  # DynamoDB takes no floats
-    return items.to_item(message, **message_key(message), raw=raw)
+    item = items.to_item(message, **message_key(message), raw=raw)
+    # What the API never shows but reads back: where the raw mail and each attachment are kept.
+    if message.raw_key:
+        item["raw_key"] = message.raw_key
+    if message.attachments:
+        item["attachments"] = [{**items.to_item(a), "key": a.key} for a in message.attachments]
+    return item
 
 
 def seen_write(
@@ -118,25 +137,38 @@ def contact_write(account_id: str, state: ContactState) -> dict[str, Any]:
 
 
 def touch_write(
-    conversation_id: str, sent_at: datetime, window: datetime, now: datetime, record: AutoReplyRecord
+    conversation_id: str,
+    sent_at: datetime,
+    window: datetime | None,
+    now: datetime,
+    record: AutoReplyRecord,
 ) -> dict[str, Any]:
-    """The update of an open conversation by a new inbound message (its indexes follow)."""
+    """The update of a conversation by a new inbound message: open again (an email reply to a
+    closed conversation reopens it), its last message and indexes follow, and the WhatsApp
+    service window (`window`; None for email)."""
     order = f"{sent_at.isoformat()}#{conversation_id}"
+    values: dict[str, Any] = {
+        ":t": sent_at.isoformat(),
+        ":now": now.isoformat(),
+        ":open": "open",
+        ":open_order": f"open#{order}",
+        ":order": order,
+        ":record": items.to_item(record),
+    }
+    expression = (
+        "SET #status = :open, last_message_at = :t, last_inbound_at = :t, updated_at = :now, "
+        "gsi1sk = :open_order, gsi2sk = :open_order, gsi3sk = :order, routing.auto_reply = :record"
+    )
+    if window is not None:
+        expression += ", window_expires_at = :w"
+        values[":w"] = window.isoformat()
     return {
         "Update": {
             "Key": conversation_key(conversation_id),
-            "UpdateExpression": "SET last_message_at = :t, last_inbound_at = :t, window_expires_at = :w, "
-            "updated_at = :now, gsi1sk = :open_order, gsi2sk = :open_order, gsi3sk = :order, "
-            "routing.auto_reply = :record",
+            "UpdateExpression": expression,
             "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeValues": {
-                ":t": sent_at.isoformat(),
-                ":w": window.isoformat(),
-                ":now": now.isoformat(),
-                ":open_order": f"open#{order}",
-                ":order": order,
-                ":record": items.to_item(record),
-            },
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
         }
     }
 
@@ -165,6 +197,38 @@ class ConversationStore:
             limit=limit,
         )
 
+    def thread_of(self, account_id: str, message_ids: Sequence[str]) -> str | None:
+        """The conversation of the first of `message_ids` the account has a message of (a reply's
+        In-Reply-To first, then its References from the latest): one batch read."""
+        wanted = list(dict.fromkeys(message_ids))[:100]
+        if not wanted:
+            return None
+        found = items.get_many(self.table, [mail_ref_key(account_id, m) for m in wanted])
+        for item in found:
+            if item is not None:
+                return str(item["conversation_id"])
+        return None
+
+    def message(self, conversation_id: str, message_id: str) -> Message:
+        """One message of a conversation (its sort key starts with its time: the partition is read
+        with a filter on the id, a conversation being a bounded number of messages)."""
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "FilterExpression": "id = :id",
+            "ExpressionAttributeValues": {
+                ":pk": f"CONV#{conversation_id}",
+                ":prefix": "MSG#",
+                ":id": message_id,
+            },
+        }
+        while True:
+            response = self.table.query(**query)
+            if response.get("Items"):
+                return items.from_item(Message, response["Items"][0])
+            if "LastEvaluatedKey" not in response:
+                raise NotFound(f"No message with id {message_id!r}.", code="message_not_found")
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def workloads(self) -> Workloads:
         """Each user's open assigned conversations and when they were last assigned one."""
         return read_workloads(self.table)
@@ -179,6 +243,11 @@ class ConversationStore:
             return RoutingContended(reasons)
 
         items.transact(self.table, [seen, *writes], on_conflict=conflict)
+
+    def was_routed(self, account_id: str, provider_message_id: str) -> bool:
+        """Whether the inbound message was routed already (its dedupe record exists)."""
+        key = inbound_key(account_id, provider_message_id)
+        return "Item" in self.table.get_item(Key=key, ProjectionExpression="pk")
 
     def pending_reply(self, account_id: str, provider_message_id: str) -> dict[str, Any] | None:
         """The auto-reply the routing of this inbound message handed to the queue, if any."""

@@ -157,8 +157,9 @@ def _write(
     return {kind: spec}
 
 
-def check(key: dict[str, Any], condition: str) -> dict[str, Any]:
-    return {"ConditionCheck": {"Key": key, "ConditionExpression": condition}}
+def check(key: dict[str, Any], condition: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A transaction `ConditionCheck` on the item at `key`."""
+    return _write("ConditionCheck", {"Key": key}, condition, values)
 
 
 def key(partition: str, sort: str) -> dict[str, str]:

@@ -1,0 +1,178 @@
+"""A fetched mail becomes a message for the router, or goes to quarantine: never lost.
+
+The router calls `admit` for each `mail` event: the raw bytes are read from the mail bucket and
+parsed (`inbox.email.parsing`); the attachments are kept in the bucket (keys derived from the raw
+mail, so a redelivery rewrites the same objects) and the message goes on to the router as an
+`InboundMessage` whose dedupe key is the mail's identity. A mail that cannot be parsed, or that
+the router cannot store, is quarantined with its reason (listed and downloadable by admins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from inbox.accounts.models import Channel
+from inbox.email.parsing import Address, ParsedMail, Unparseable, parse_mail
+from inbox.email.sync_state import QuarantinedMail
+from inbox.ids import new_id
+from inbox.observability import logger
+from inbox.routing.events import (
+    Attachment,
+    Contact,
+    EmailAddress,
+    EmailDetails,
+    InboundMail,
+    InboundMessage,
+    MessageType,
+)
+from inbox.store.mail_objects import MailObjects
+from inbox.store.mailbox_sync import MailboxSyncStore
+
+# A message item holds at most this much text and this much HTML (DynamoDB items are 400 KB at
+# most); the raw mail stays whole in the bucket.
+MAX_BODY_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    reason: str
+
+
+def route_mail(
+    mail: InboundMail,
+    route: Callable[[InboundMessage], None],
+    *,
+    seen: Callable[[str, str], bool],
+    objects: MailObjects | None = None,
+    sync: MailboxSyncStore | None = None,
+) -> None:
+    """Route the mail as a message (`route`: the router's), or quarantine it. A mail whose
+    identity was routed before (a second copy, a redelivery) is left at once, unparsed."""
+    if seen(mail.account_id, mail.identity):
+        logger.info("Mail already imported: no second effect", extra={"account_id": mail.account_id})
+        return
+    objects = objects or MailObjects()
+    admitted = admit(mail, objects=objects)
+    if isinstance(admitted, Quarantined):
+        quarantine(mail, admitted.reason, objects=objects, sync=sync or MailboxSyncStore())
+        return
+    try:
+        route(admitted)
+    except ClientError as error:
+        if not _too_large(error):
+            raise
+        reason = f"too large to store: {error.response['Error'].get('Message', '')}"
+        quarantine(mail, reason, objects=objects, sync=sync or MailboxSyncStore())
+
+
+def _too_large(error: ClientError) -> bool:
+    details = error.response.get("Error", {})
+    return details.get("Code") == "ValidationException" and "size" in str(details.get("Message", "")).lower()
+
+
+def admit(mail: InboundMail, *, objects: MailObjects) -> InboundMessage | Quarantined:
+    """The message the mail is, with its attachments kept; or why it cannot be one."""
+    raw = objects.get(mail.raw_key)
+    try:
+        parsed = parse_mail(raw)
+    except Unparseable as refused:
+        return Quarantined(reason=refused.reason)
+    contact = parsed.contact
+    if contact is None:  # parse_mail refuses these; kept as a guard for the type checker
+        return Quarantined(reason="no sender address (From)")
+    attachments = _keep_attachments(mail, parsed, objects)
+    text, html = parsed.text, parsed.html
+    truncated = len(text) > MAX_BODY_CHARS or (html is not None and len(html) > MAX_BODY_CHARS)
+    sent_at = parsed.date if parsed.date and parsed.date <= mail.received_at else mail.arrived_at
+    return InboundMessage(
+        account_id=mail.account_id,
+        channel=Channel.EMAIL,
+        provider=mail.provider,
+        provider_message_id=mail.identity,
+        contact=Contact(address=contact.address, name=contact.name),
+        sent_at=sent_at,
+        received_at=mail.received_at,
+        type=MessageType.EMAIL,
+        text=text[:MAX_BODY_CHARS],
+        headers=parsed.headers,
+        email=EmailDetails(
+            subject=parsed.subject,
+            sender=_address(parsed.sender),
+            to=[_required(a) for a in parsed.to],
+            cc=[_required(a) for a in parsed.cc],
+            message_id=parsed.message_id,
+            in_reply_to=parsed.in_reply_to,
+            references=parsed.references,
+            html=html[:MAX_BODY_CHARS] if html is not None else None,
+            attachments=attachments,
+            raw_key=mail.raw_key,
+            body_truncated=truncated,
+        ),
+    )
+
+
+def quarantine(mail: InboundMail, reason: str, *, objects: MailObjects, sync: MailboxSyncStore) -> bool:
+    """Keep the mail in quarantine with `reason` (once per identity); False when it was already."""
+    subject, sender = _peek(objects, mail.raw_key)
+    kept = sync.quarantine(
+        QuarantinedMail(
+            id=new_id("qtn"),
+            account_id=mail.account_id,
+            received_at=mail.received_at,
+            reason=reason,
+            size=mail.size,
+            subject=subject,
+            from_=sender,
+            raw_key=mail.raw_key,
+            identity=mail.identity,
+        )
+    )
+    logger.warning(
+        "Mail quarantined" if kept else "Mail already quarantined",
+        extra={"account_id": mail.account_id, "reason": reason, "size": mail.size},
+    )
+    return kept
+
+
+def _keep_attachments(mail: InboundMail, parsed: ParsedMail, objects: MailObjects) -> list[Attachment]:
+    base = mail.raw_key.removeprefix("raw/").removesuffix(".eml")
+    kept = []
+    for index, part in enumerate(parsed.attachments, start=1):
+        key = f"attachments/{base}/{index}"
+        objects.put(key, part.content, content_type=part.content_type)
+        kept.append(
+            Attachment(
+                id=f"att_{index}",
+                filename=part.filename,
+                content_type=part.content_type,
+                size=len(part.content),
+                content_id=part.content_id,
+                inline=part.inline,
+                key=key,
+            )
+        )
+    return kept
+
+
+def _peek(objects: MailObjects, key: str) -> tuple[str | None, str | None]:
+    """Subject and From of a mail that would not parse, when its headers can say (for the list)."""
+    from email.parser import BytesHeaderParser
+    from email.policy import compat32
+
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(objects.get(key)[:65536])
+        subject, sender = headers.get("Subject"), headers.get("From")
+        return (str(subject)[:500] if subject else None, str(sender)[:500] if sender else None)
+    except Exception:  # best effort: the reason and the raw bytes are what matter
+        return None, None
+
+
+def _address(address: Address | None) -> EmailAddress | None:
+    return None if address is None else _required(address)
+
+
+def _required(address: Address) -> EmailAddress:
+    return EmailAddress(address=address.address, name=address.name)

@@ -1,0 +1,239 @@
+"""Fetched mail, handed over as the poller does (bucket, then inbound queue), routed by the route
+function: every mail of the corpus ends as one stored message or in quarantine with its reason,
+replies join their conversation, attachments and quarantined mail read back through the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from builders import call_api, http_event, invoke_handler
+from email_corpus import CORPUS, LARGE_ATTACHMENT_SIZE, large_attachment
+from inbox.accounts.models import Account
+from inbox.email.ingest import hand_over
+from inbox.email.mailbox import RawMail
+from inbox.local.resources import LocalResources
+from inbox.routing.queue import InboundQueue
+from inbox.store.accounts import AccountStore
+from inbox.store.mail_objects import MailObjects
+from mail_flow import (
+    body_of,
+    conversations_of,
+    create_imap_account,
+    drain_inbound,
+    function_variables,
+    inbound_messages,
+    messages_of,
+    quarantine_of,
+)
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def account(aws: LocalResources) -> Iterator[Account]:
+    with function_variables(aws, "poll_email", "route", "settings_api"):
+        created = create_imap_account()
+        yield AccountStore().get(created["id"])
+
+
+def deliver(account: Account, *raws: bytes) -> None:
+    mails = [RawMail(raw=raw, arrived_at=NOW, folder="INBOX", uid=str(n)) for n, raw in enumerate(raws, 1)]
+    hand_over(account, mails, objects=MailObjects(), queue=InboundQueue())
+
+
+def mail(subject: str, *, message_id: str, sender: str = "ana@customer.example", **headers: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "support@shop.example"
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{message_id}>"
+    message["Date"] = (NOW - timedelta(minutes=1)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(f"Body of {subject}")
+    return message.as_bytes()
+
+
+def test_every_corpus_mail_ends_stored_once_or_quarantined_with_a_reason(
+    aws: LocalResources, account: Account
+) -> None:
+    deliver(account, *(m.raw for m in CORPUS))
+    drain_inbound(aws, deliveries=2)  # every queue message delivered twice: no second effect
+
+    stored = inbound_messages(account.id)
+    quarantined = quarantine_of(account.id)
+    duplicates = [m for m in CORPUS if m.name.startswith("duplicate-message-id-")][1:]
+    assert len(stored) + len(quarantined) + len(duplicates) == len(CORPUS)
+    expected_quarantine = [m for m in CORPUS if m.outcome == "quarantined"]
+    assert len(quarantined) == len(expected_quarantine)
+    assert all(q["reason"] for q in quarantined)
+    by_message_id = {m["message_id"]: m for m in stored if m["message_id"]}
+    for corpus_mail in CORPUS:
+        if corpus_mail.outcome != "stored" or corpus_mail.message_id is None or corpus_mail in duplicates:
+            continue
+        found = by_message_id[corpus_mail.message_id]
+        assert len(found["attachments"]) == corpus_mail.attachments, corpus_mail.name
+        assert len(found["cc"]) == corpus_mail.cc_count, corpus_mail.name
+        if corpus_mail.text_contains:
+            assert corpus_mail.text_contains in found["text"], corpus_mail.name
+        if corpus_mail.subject:
+            assert found["subject"] == corpus_mail.subject, corpus_mail.name
+
+    answer = call_api("GET", f"/v1/accounts/{account.id}")
+    assert answer.body["sync"]["imported"] == len(stored)
+    assert answer.body["sync"]["quarantined"] == len(quarantined)
+
+
+def test_a_reply_joins_the_conversation_of_the_message_it_answers(
+    aws: LocalResources, account: Account
+) -> None:
+    deliver(account, mail("Order 42", message_id="first@customer.example"))
+    drain_inbound(aws)
+    deliver(
+        account,
+        # A colleague answers on the thread (another sender), then an unrelated mail.
+        mail(
+            "Re: Order 42",
+            message_id="second@customer.example",
+            sender="bruno@customer.example",
+            In_Reply_To="<first@customer.example>",
+            References="<first@customer.example>",
+        ),
+        mail(
+            "Re: Re: Order 42",
+            message_id="third@customer.example",
+            References="<unknown@elsewhere.example> <second@customer.example>",
+        ),
+        mail("Another question", message_id="fourth@customer.example"),
+    )
+    drain_inbound(aws)
+
+    conversations = {c["subject"]: c for c in conversations_of(account.id)}
+    assert set(conversations) == {"Order 42", "Another question"}
+    thread = messages_of(conversations["Order 42"]["id"])
+    assert [m["message_id"] for m in thread] == [
+        "first@customer.example",
+        "second@customer.example",
+        "third@customer.example",
+    ]
+    assert conversations["Order 42"]["contact"]["address"] == "ana@customer.example"
+
+
+def test_reply_to_is_the_contact(aws: LocalResources, account: Account) -> None:
+    deliver(
+        account, mail("Quote", message_id="q@customer.example", Reply_To="Buyer <buyer@customer.example>")
+    )
+    drain_inbound(aws)
+    (conversation,) = conversations_of(account.id)
+    assert conversation["contact"] == {"address": "buyer@customer.example", "name": "Buyer"}
+    (message,) = messages_of(conversation["id"])
+    assert message["from"]["address"] == "ana@customer.example"
+
+
+def test_attachments_download_for_those_who_see_the_conversation(
+    aws: LocalResources, account: Account
+) -> None:
+    message = EmailMessage()
+    message["From"] = "ana@customer.example"
+    message["Subject"] = "Files"
+    message["Message-ID"] = "<files@customer.example>"
+    message.set_content("Two files")
+    message.add_attachment(b"small,csv\n", maintype="text", subtype="csv", filename="prix été.csv")
+    message.add_attachment(
+        large_attachment(), maintype="application", subtype="octet-stream", filename="big.bin"
+    )
+    deliver(account, message.as_bytes())
+    drain_inbound(aws)
+    (conversation,) = conversations_of(account.id)
+    (stored,) = messages_of(conversation["id"])
+    small, big = stored["attachments"]
+    assert (small["filename"], small["content_type"], small["size"]) == ("prix été.csv", "text/csv", 10)
+    assert big["size"] == LARGE_ATTACHMENT_SIZE
+    base = f"/v1/conversations/{conversation['id']}/messages/{stored['id']}/attachments"
+
+    answer = invoke_handler("settings_api", http_event("GET", f"{base}/{small['id']}"))
+    assert answer["statusCode"] == 200
+    assert body_of(answer) == b"small,csv\n"
+    assert "filename*=UTF-8''prix%20%C3%A9t%C3%A9.csv" in answer["headers"]["Content-Disposition"]
+
+    answer = invoke_handler("settings_api", http_event("GET", f"{base}/{big['id']}"))
+    assert answer["statusCode"] == 302
+    location = urlparse(answer["headers"]["Location"])
+    assert "Signature" in parse_qs(location.query) or "X-Amz-Signature" in parse_qs(location.query)
+
+    # A user not authorized for the account sees neither the conversation nor its files.
+    answer = invoke_handler(
+        "settings_api", http_event("GET", f"{base}/{small['id']}", user="mallory", admin=False)
+    )
+    assert answer["statusCode"] == 404
+    assert call_api("GET", f"{base}/att_99").status == 404
+
+
+def test_quarantined_mail_is_listed_and_downloads_as_it_was_fetched(
+    aws: LocalResources, account: Account
+) -> None:
+    broken = b"Subject: no sender\r\nMessage-ID: <nosender@x.example>\r\n\r\nWho wrote this?\r\n"
+    deliver(account, broken)
+    drain_inbound(aws)
+    deliver(account, broken)  # fetched again (a cursor lost): quarantined once
+    drain_inbound(aws)
+    (entry,) = quarantine_of(account.id)
+    assert entry["subject"] == "no sender"
+    assert entry["size"] == len(broken)
+    assert "sender" in entry["reason"]
+    answer = invoke_handler(
+        "settings_api", http_event("GET", f"/v1/accounts/{account.id}/quarantine/{entry['id']}/raw")
+    )
+    assert answer["statusCode"] == 200
+    assert answer["headers"]["Content-Type"] == "message/rfc822"
+    assert body_of(answer) == broken
+    assert call_api("GET", f"/v1/accounts/{account.id}/quarantine/qtn_unknown/raw").status == 404
+    assert conversations_of(account.id) == []
+
+
+def test_auto_replies_to_email_are_decided_with_the_real_headers(
+    aws: LocalResources, account: Account
+) -> None:
+    rules = {"enabled": True, "cooldown_minutes": 0, "rules": [{"trigger": "always", "message": "Merci !"}]}
+    assert call_api("PUT", f"/v1/accounts/{account.id}/auto-reply", body=rules).status == 200
+    deliver(
+        account,
+        mail("Help", message_id="help@customer.example"),
+        mail(
+            "Out of office",
+            message_id="ooo@other.example",
+            sender="bob@other.example",
+            Auto_Submitted="auto-replied",
+        ),
+        # A bounce of our own message: its Message-ID domain is ours.
+        mail(
+            "Back to us",
+            message_id="x@shop.example",
+            sender="ops@partner.example",
+            In_Reply_To="<y@shop.example>",
+        ),
+    )
+    drain_inbound(aws)
+    decisions: dict[str, Any] = {}
+    for conversation in conversations_of(account.id):
+        detail = call_api("GET", f"/v1/conversations/{conversation['id']}").body
+        decisions[conversation["subject"]] = detail["routing"]["auto_reply"]["decision"]
+        if conversation["subject"] == "Help":
+            replies = [m for m in messages_of(conversation["id"]) if m["direction"] == "out"]
+            # Recorded, and queued until email sending lands.
+            assert [(r["text"], r["status"], r["sent_by"]) for r in replies] == [
+                ("Merci !", "queued", "auto_reply")
+            ]
+    assert decisions["Help"]["send"] is True
+    assert decisions["Out of office"]["reason"] == "automatic_message"
+    assert "Auto-Submitted" in decisions["Out of office"]["detail"]
+    assert (decisions["Back to us"]["reason"], decisions["Back to us"]["detail"]) == (
+        "automatic_message",
+        "our own message",
+    )
