@@ -48,17 +48,19 @@ class RequestCount:
 
 @contextmanager
 def moto_stack() -> Iterator[tuple[Any, RequestCount]]:
-    """The stack's resources in in-process moto, with INBOX_* variables pointing at them, and the
-    request counter attached to the session every client is made from."""
+    """The stack's resources in in-process moto (tuned as the local stack's), with INBOX_* variables
+    pointing at them, and the request counter attached to the session every client is made from."""
     import boto3
     from moto import mock_aws
 
     from inbox.local import resources
+    from inbox.local.aws_server import cheaper_sqs
     from inbox.local.stack import synthesize
     from inbox.local.template import Template
 
     template = Template.load(synthesize(ROOT))
     counter = RequestCount()
+    cheaper_sqs()  # moto's own costs as the local stack's AWS has them, not the product's
     with mock_aws():
         # moto resets boto3's default session when it starts: attach to the one clients use from now.
         boto3.setup_default_session()

@@ -36,4 +36,4 @@ class TlsSmtpServers:
 
     starttls: Peer
     implicit_tls: Peer
-    certificate: Path  # trust it with SSL_CERT_FILE
+    certificate: Path  # trust it with INBOX_CA_BUNDLE

@@ -281,8 +281,8 @@ def test_smtp_over_tls_signs_in_when_the_certificate_is_trusted(
     mail_user: MailUser,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given the server's certificate is trusted (as a public CA's would be)
-    monkeypatch.setenv("SSL_CERT_FILE", str(tls_smtp_servers.certificate))
+    # Given the server's certificate is trusted: its CA given as the product's extra bundle
+    monkeypatch.setenv("INBOX_CA_BUNDLE", str(tls_smtp_servers.certificate))
     server = tls_smtp_servers.starttls if security == "starttls" else tls_smtp_servers.implicit_tls
     config = mailbox(server, server, username=mail_user.username, smtp_security=security)
 

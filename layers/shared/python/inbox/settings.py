@@ -45,6 +45,8 @@ class Settings(BaseModel):
     microsoft_login_url: str = "https://login.microsoftonline.com"
     microsoft_graph_url: str = "https://graph.microsoft.com"
     public_url: str | None = None
+    # A PEM bundle trusted besides the system's authorities (`inbox.trust`).
+    ca_bundle: str | None = None
     poll_interval_seconds: int = Field(default=60, ge=1)
 
     def require(self, name: str) -> str:

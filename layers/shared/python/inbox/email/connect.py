@@ -1,7 +1,7 @@
 """What the IMAP and SMTP sessions share: a time allowance, verified TLS, a quiet close.
 
-`ssl.create_default_context` verifies the server's certificate and host name against the system's
-trust store (`SSL_CERT_FILE` / `SSL_CERT_DIR` point it elsewhere, as the tests do).
+Certificates and host names are verified against the system's trust store plus `INBOX_CA_BUNDLE`
+(`inbox.trust`).
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ class Budget:
 
 
 def tls_context() -> ssl.SSLContext:
-    """A client context that verifies the certificate and the host name."""
-    import ssl
+    """A client context that verifies the certificate and the host name (`inbox.trust`)."""
+    from inbox.trust import client_context
 
-    return ssl.create_default_context()
+    return client_context()
 
 
 def close_quietly(close: Callable[[], object]) -> None:

@@ -18,7 +18,7 @@ from inbox.accounts.models import Channel
 from inbox.email.parsing import Address, ParsedMail, Unparseable, parse_mail
 from inbox.email.sync_state import QuarantinedMail
 from inbox.ids import new_id
-from inbox.observability import logger
+from inbox.observability import logger, metrics
 from inbox.routing.events import (
     Attachment,
     Contact,
@@ -57,7 +57,7 @@ def route_mail(
     objects = objects or MailObjects()
     admitted = admit(mail, objects=objects)
     if isinstance(admitted, Quarantined):
-        quarantine(mail, admitted.reason, objects=objects, sync=sync or MailboxSyncStore())
+        _quarantined(quarantine(mail, admitted.reason, objects=objects, sync=sync or MailboxSyncStore()))
         return
     try:
         route(admitted)
@@ -65,7 +65,14 @@ def route_mail(
         if not _too_large(error):
             raise
         reason = f"too large to store: {error.response['Error'].get('Message', '')}"
-        quarantine(mail, reason, objects=objects, sync=sync or MailboxSyncStore())
+        _quarantined(quarantine(mail, reason, objects=objects, sync=sync or MailboxSyncStore()))
+        return
+    metrics.add_metric(name="EmailMessagesImported", unit="Count", value=1)
+
+
+def _quarantined(kept: bool) -> None:
+    if kept:
+        metrics.add_metric(name="EmailMessagesQuarantined", unit="Count", value=1)
 
 
 def _too_large(error: ClientError) -> bool:

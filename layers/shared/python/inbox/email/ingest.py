@@ -20,8 +20,17 @@ from inbox.routing.events import InboundMail
 from inbox.routing.queue import InboundQueue
 from inbox.store.mail_objects import MailObjects
 
-# Uploads of one batch side by side: S3 answers each in tens of milliseconds deployed.
+# Uploads of one batch side by side: S3 answers each in tens of milliseconds deployed. The threads
+# live as long as the container (starting them per batch cost more than the uploads locally).
 UPLOADS_AT_ONCE = 8
+_uploads: ThreadPoolExecutor | None = None
+
+
+def _uploader() -> ThreadPoolExecutor:
+    global _uploads
+    if _uploads is None:
+        _uploads = ThreadPoolExecutor(max_workers=UPLOADS_AT_ONCE, thread_name_prefix="mail-upload")
+    return _uploads
 
 
 def raw_key(account_id: str, raw: bytes) -> str:
@@ -42,9 +51,8 @@ def hand_over(
         return 0
     received_at = now or datetime.now(UTC)
     keys = [raw_key(account.id, mail.raw) for mail in mails]
-    with ThreadPoolExecutor(max_workers=min(UPLOADS_AT_ONCE, len(mails))) as uploads:
-        # list(): raise the first upload failure here, before anything is queued.
-        list(uploads.map(lambda pair: objects.put(pair[0], pair[1].raw), zip(keys, mails, strict=True)))
+    # list(): raise the first upload failure here, before anything is queued.
+    list(_uploader().map(lambda pair: objects.put(pair[0], pair[1].raw), zip(keys, mails, strict=True)))
     queue.publish(
         [
             InboundMail(

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
@@ -119,6 +119,36 @@ def cheaper_sqs() -> None:
     setattr(sqs, "unix_time", unix_time)  # noqa: B010
     setattr(sqs, "unix_time_millis", unix_time_millis)  # noqa: B010
     setattr(sqs, "camelcase_to_underscores", functools.cache(utils.camelcase_to_underscores))  # noqa: B010
+    # Each message sent reads one attribute (ContentBasedDeduplication) through `attributes`,
+    # which counts every message of the queue first: a backlog of n costs n² to fill. Each value
+    # is computed when asked for instead.
+    eager = sqs.Queue.attributes.fget  # type: ignore[attr-defined]
+
+    class LazyAttributes(Mapping[str, Any]):
+        def __init__(self, queue: Any) -> None:
+            self._queue = queue
+            self._all: dict[str, Any] | None = None
+
+        def get(self, name: str, default: Any = None) -> Any:
+            if name == "ContentBasedDeduplication" and self._queue.fifo_queue:
+                return str(bool(self._queue.content_based_deduplication)).lower()  # as moto renders it
+            return self._everything().get(name, default)
+
+        def _everything(self) -> dict[str, Any]:
+            if self._all is None:
+                self._all = eager(self._queue)
+            return self._all
+
+        def __getitem__(self, name: str) -> Any:
+            return self._everything()[name]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(self._everything())
+
+        def __len__(self) -> int:
+            return len(self._everything())
+
+    sqs.Queue.attributes = property(LazyAttributes)  # type: ignore[assignment,method-assign]
 
 
 def main() -> int:

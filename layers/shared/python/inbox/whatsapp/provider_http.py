@@ -56,8 +56,10 @@ def exchange(
     `auth`); `Unavailable` when there is none (timeout, refused connection, not HTTP)."""
     import httpx
 
+    from inbox.trust import client_context
+
     try:
-        with httpx.Client(timeout=timeout, transport=transport) as client:
+        with httpx.Client(timeout=timeout, transport=transport, verify=client_context()) as client:
             response = client.request(method, url, **request)
     except httpx.TimeoutException:
         log(provider, step, "timeout")
