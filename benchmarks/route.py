@@ -88,9 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 counts.append((requests.total("dynamodb"), requests.total("sqs"), requests.describe()))
             figures[case] = (statistics.median(samples), counts[-1])
 
+        from inbox.delivery.outcomes import SendResult
         from inbox.delivery.queue import OutboundQueue, OutboundRequest
         from inbox.delivery.sender import deliver
-        from inbox.whatsapp.sending import SendResult
 
         queue = OutboundQueue()
         queued: list[OutboundRequest] = []

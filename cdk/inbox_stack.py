@@ -36,6 +36,7 @@ from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import Construct
 
 from inbox.access import ADMINS_GROUP
+from inbox.aws import MAX_RECEIVE_COUNT
 from inbox.local.template import FUNCTION_METADATA, SCHEDULE_METADATA
 from inbox.settings import env_name
 from inbox.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
@@ -47,7 +48,6 @@ TEMPLATE_SYNC_SCHEDULE = "template_sync"
 META_APP_SECRET_NAME = "inbox/meta-app"  # noqa: S105 (a name, not a secret)
 # What never goes into an asset: caches, and the local-only parts of the package.
 ASSET_EXCLUDES = ["**/__pycache__", "*.pyc", "python/inbox/local", "python/inbox/cli.py"]
-MAX_RECEIVE_COUNT = 5
 # The wildcard actions of CDK's bucket grants (grant_read, grant_put, grant_read_write).
 MAIL_BUCKET_GRANT_ACTIONS = [
     "Action::s3:GetObject*",

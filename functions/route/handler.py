@@ -19,7 +19,7 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
 def record_handler(record: SQSRecord) -> None:
-    route_event(record.body)
+    route_event(record.body, delivery=int(record.attributes.approximate_receive_count))
 
 
 @logger.inject_lambda_context

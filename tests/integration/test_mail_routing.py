@@ -237,3 +237,38 @@ def test_auto_replies_to_email_are_decided_with_the_real_headers(
         "automatic_message",
         "our own message",
     )
+
+
+def test_a_mail_that_keeps_failing_is_quarantined_on_its_last_delivery_not_left_to_the_dlq(
+    aws: LocalResources, account: Account
+) -> None:
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from builders import sqs_record
+    from inbox.aws import MAX_RECEIVE_COUNT
+    from inbox.routing.events import InboundMail, QueuedEvent
+
+    # A reference whose raw mail is not in the bucket: routing it fails every time.
+    lost = InboundMail(
+        account_id=account.id,
+        provider=account.provider,
+        identity="mid:lost@customer.example",
+        raw_key=f"raw/{account.id}/missing.eml",
+        size=123,
+        arrived_at=NOW,
+        received_at=NOW,
+        folder="INBOX",
+    )
+    body = QueuedEvent(event=lost).model_dump_json()
+
+    def route(delivery: int) -> Any:
+        record = sqs_record(body, f"m{delivery}", queue="inbound.fifo", group_id="g", receives=delivery)
+        return invoke_handler("route", {"Records": [record]}, timeout_seconds=60)
+
+    with pytest.raises(BatchProcessingError):  # the whole batch failed: delivered again later
+        route(1)
+    assert quarantine_of(account.id) == []
+    assert route(MAX_RECEIVE_COUNT) == {"batchItemFailures": []}
+    (entry,) = quarantine_of(account.id)
+    assert entry["reason"].startswith("could not be routed (NotFound")
+    assert entry["size"] == 123

@@ -27,12 +27,12 @@ from inbox.accounts.models import (
     TwilioCredentials,
 )
 from inbox.channels import send_message
+from inbox.delivery.outcomes import CredentialsRejected, SendRefused
 from inbox.local.sandbox import ProviderSandbox, Timing
 from inbox.local.sandbox.callbacks import Callback, Callbacks
 from inbox.whatsapp import meta_payload, meta_webhook, twilio_payload, twilio_webhook
 from inbox.whatsapp.checks import check_meta, check_twilio
 from inbox.whatsapp.meta_graph import GraphRefused, MetaGraph
-from inbox.whatsapp.sending import CredentialsRejected, SendRefused
 from inbox.whatsapp.template_review import MetaTemplates, TwilioContent
 
 APP_SECRET = "sandbox-app-secret"

@@ -28,6 +28,7 @@ from inbox.conversations import (
     ContactState,
     RoutingRecord,
 )
+from inbox.delivery.outcomes import SendLater, SendRefused, SendResult
 from inbox.delivery.queue import OutboundRequest
 from inbox.delivery.sender import Outcome as SendOutcome
 from inbox.delivery.sender import RetryLater, deliver
@@ -62,7 +63,6 @@ from inbox.store.credentials import CredentialVault
 from inbox.store.customers import CustomerStore
 from inbox.store.users import UserStore
 from inbox.templates.variables import conversation_context
-from inbox.whatsapp.sending import SendLater, SendRefused, SendResult
 from routing_setup import RecordingQueue, assert_lossless, read_back, start_afresh, stored_conversation
 
 NOW = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)

@@ -16,13 +16,13 @@ from werkzeug import Request, Response
 import builders
 from builders import call_api, invoke_handler
 from inbox.conversations import AUTO_REPLY, Direction, Message, MessageStatus
+from inbox.delivery.outcomes import SendResult
 from inbox.delivery.queue import OutboundRequest
 from inbox.delivery.sender import Outcome, RetryLater, backoff_seconds, deliver
 from inbox.ids import new_id
 from inbox.local.resources import LocalResources
 from inbox.store import dynamo, items
 from inbox.store.conversations import ConversationStore, message_item, message_key
-from inbox.whatsapp.sending import SendResult
 
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
 SERVICE_SID = "MG" + "0123456789abcdef" * 2

@@ -15,6 +15,7 @@ import pytest
 from builders import call_api
 from inbox.accounts.models import Account, Channel, Provider
 from inbox.conversations import ContactState
+from inbox.delivery.outcomes import SendResult
 from inbox.delivery.sender import Outcome, deliver
 from inbox.local.resources import LocalResources
 from inbox.routing import consumer
@@ -22,7 +23,6 @@ from inbox.routing.events import Contact, InboundMessage, MessageType
 from inbox.routing.router import Collaborators, Router
 from inbox.store import dynamo
 from inbox.store.conversations import ConversationStore
-from inbox.whatsapp.sending import SendResult
 from routing_setup import CUSTOMER_PHONE, RecordingQueue, create_routing_account, read_back
 
 SATURDAY_NOON = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)  # closed: the auto-reply answers

@@ -12,6 +12,10 @@ from typing import Any
 
 import boto3
 
+# Deliveries of a queue message before SQS moves it to its dead-letter queue (every queue of the
+# stack; the CDK stack reads it): a consumer can tell a message's last chance.
+MAX_RECEIVE_COUNT = 5
+
 
 def client(service: str) -> Any:
     return _client(service, os.environ.get("AWS_ENDPOINT_URL"))

@@ -17,10 +17,10 @@ from inbox.accounts.models import Provider
 if TYPE_CHECKING:
     from inbox.accounts.check_report import Check
     from inbox.accounts.models import Account, AccountConfig, AccountCredentials
+    from inbox.delivery.outcomes import SendResult
     from inbox.email.mailbox import MailboxSource
     from inbox.store.credentials import CredentialVault
     from inbox.templates.models import Template
-    from inbox.whatsapp.sending import SendResult
     from inbox.whatsapp.template_review import Review
     from inbox.whatsapp.template_submission import Submission
 
@@ -53,7 +53,7 @@ class Adapter:
         timeout: float | None = None,
         status_callback: str | None = None,
     ) -> SendResult:
-        """Send `text` to `to` from the account (outcomes: `inbox.whatsapp.sending`)."""
+        """Send `text` to `to` from the account (outcomes: `inbox.delivery.outcomes`)."""
         raise NotSupported(f"{self.provider} accounts do not send on WhatsApp with these credentials")
 
     def status_callback(self, public_url: str, account_id: str) -> str | None:

@@ -31,6 +31,12 @@ from inbox import channels
 from inbox.accounts.lifecycle import record_credentials_rejected
 from inbox.accounts.models import CREDENTIALS_MODEL, Account, AccountStatus, Channel
 from inbox.cache import TtlCache
+from inbox.delivery.outcomes import (
+    CredentialsRejected,
+    SendLater,
+    SendRefused,
+    SendResult,
+)
 from inbox.delivery.queue import NotPostponed, OutboundQueue, OutboundRequest
 from inbox.errors import NotFound
 from inbox.observability import logger
@@ -39,12 +45,6 @@ from inbox.store import dynamo
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault, MissingCredentials
 from inbox.store.outbound_claims import SENDING, OutboundClaim, OutboundClaims
-from inbox.whatsapp.sending import (
-    CredentialsRejected,
-    SendLater,
-    SendRefused,
-    SendResult,
-)
 
 LEASE = timedelta(minutes=5)
 # Credentials are kept a while: a refused one is read again at once (`_send`).

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from inbox.accounts.models import Channel
 from inbox.email.parsing import Address, ParsedMail, Unparseable, parse_mail
 from inbox.email.sync_state import QuarantinedMail
+from inbox.errors import NotFound
 from inbox.ids import new_id
 from inbox.observability import logger, metrics
 from inbox.routing.events import (
@@ -48,13 +49,38 @@ def route_mail(
     seen: Callable[[str, str], bool],
     objects: MailObjects | None = None,
     sync: MailboxSyncStore | None = None,
+    last_chance: bool = False,
 ) -> None:
     """Route the mail as a message (`route`: the router's), or quarantine it. A mail whose
-    identity was routed before (a second copy, a redelivery) is left at once, unparsed."""
+    identity was routed before (a second copy, a redelivery) is left at once, unparsed. A failure
+    is raised (the queue delivers the mail again), except on the queue's `last_chance`: the mail
+    is then quarantined with the failure as its reason rather than left to the dead-letter queue,
+    where no admin would see it."""
     if seen(mail.account_id, mail.identity):
         logger.info("Mail already imported: no second effect", extra={"account_id": mail.account_id})
         return
     objects = objects or MailObjects()
+    try:
+        _route(mail, route, objects, sync)
+    except Exception as failure:
+        if not last_chance or account_gone(failure):
+            raise
+        logger.exception("Mail could not be routed: quarantined", extra={"account_id": mail.account_id})
+        reason = f"could not be routed ({type(failure).__name__}: {failure})"[:1000]
+        _quarantined(quarantine(mail, reason, objects=objects, sync=sync or MailboxSyncStore()))
+
+
+def account_gone(failure: BaseException) -> bool:
+    """The mail's account was deleted after it was fetched: nothing to route it into."""
+    return isinstance(failure, NotFound) and failure.code == "account_not_found"
+
+
+def _route(
+    mail: InboundMail,
+    route: Callable[[InboundMessage], None],
+    objects: MailObjects,
+    sync: MailboxSyncStore | None,
+) -> None:
     admitted = admit(mail, objects=objects)
     if isinstance(admitted, Quarantined):
         _quarantined(quarantine(mail, admitted.reason, objects=objects, sync=sync or MailboxSyncStore()))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from inbox import aws
 from inbox.accounts.check_report import PeerError
 from inbox.accounts.models import Account, AccountStatus, Channel
+from inbox.email.mailbox import MailboxSource
 from inbox.errors import NotFound
 from inbox.ids import new_id
 from inbox.observability import logger, metrics
@@ -132,6 +133,8 @@ class Collaborators:
     hand_over: Callable[[Account, list[Any]], int]
     jobs: Callable[[], PollJobs] = PollJobs
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # The account's mailbox source (its channel's adapter's; tests script one).
+    source: Callable[[Account, Any], MailboxSource] = field(default=lambda a, c: _adapter_source(a, c))
 
 
 def default_collaborators() -> Collaborators:
@@ -178,14 +181,13 @@ def poll_mailbox(
 
 def _poll(account: Account, holder: str, deadline: float, c: Collaborators) -> PollResult:
     from inbox.accounts.models import CREDENTIALS_MODEL, parse_config
-    from inbox.channels import adapter
     from inbox.email.mailbox import Limits
 
     try:
         credentials = c.vault.load(account.id, CREDENTIALS_MODEL[account.provider])
     except MissingCredentials:
         return _refused(account, "The account has no stored credentials.", c)
-    source = adapter(account.provider).mailbox_source(account, credentials)
+    source = c.source(account, credentials)
     config = parse_config(account.provider, account.config)
     limits = Limits(deadline=deadline, backfill_days=getattr(config, "backfill_days", 7))
     handed_over, more = 0, False
@@ -213,6 +215,12 @@ def _poll(account: Account, holder: str, deadline: float, c: Collaborators) -> P
     c.sync.record_poll(account.id, c.clock(), error=None)
     logger.info("Mailbox polled", extra={"account_id": account.id, "handed_over": handed_over, "more": more})
     return PollResult(handed_over=handed_over, more=more)
+
+
+def _adapter_source(account: Account, credentials: Any) -> MailboxSource:
+    from inbox.channels import adapter
+
+    return adapter(account.provider).mailbox_source(account, credentials)
 
 
 def _same_credentials(account: Account, used: Any, c: Collaborators) -> bool:

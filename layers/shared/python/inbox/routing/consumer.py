@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from inbox.aws import MAX_RECEIVE_COUNT
 from inbox.cache import VersionedCache
 from inbox.directory import User
 from inbox.errors import NotFound
@@ -61,8 +62,10 @@ def route_event(
     router: Router | None = None,
     reviews: TemplateReviewStore | None = None,
     templates: TemplateStore | None = None,
+    delivery: int = 1,
 ) -> None:
-    """Apply one inbound-queue message (its JSON body); raises to leave it on the queue."""
+    """Apply one inbound-queue message (its JSON body; `delivery`: how many times the queue has
+    delivered it, this one included); raises to leave it on the queue."""
     event = QueuedEvent.model_validate_json(body).event
     if isinstance(event, TemplateStatusEvent):
         recorded = (reviews or TemplateReviewStore()).record(event)
@@ -74,12 +77,19 @@ def route_event(
         # applying twice changes nothing.
         review_template(event, templates or TemplateStore())
     elif isinstance(event, InboundMail):
-        from inbox.email.inbound import route_mail
+        from inbox.email.inbound import account_gone, route_mail
 
         chosen = router or default_router()
         try:
-            route_mail(event, chosen.route_message, seen=chosen.c.conversations.was_routed)
-        except NotFound:
+            route_mail(
+                event,
+                chosen.route_message,
+                seen=chosen.c.conversations.was_routed,
+                last_chance=delivery >= MAX_RECEIVE_COUNT,
+            )
+        except NotFound as failure:
+            if not account_gone(failure):
+                raise
             logger.warning(
                 "Mail for an account that no longer exists", extra={"account_id": event.account_id}
             )

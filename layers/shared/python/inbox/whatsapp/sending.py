@@ -2,17 +2,15 @@
 (`send_twilio`); `inbox.channels` picks the one for the account's provider.
 
 One call, one provider request (through the one client of each provider,
-`meta_graph` and `twilio_api`), and the outcome as a type: `SendResult` (the provider accepted
-it: accepted, not yet delivered), or `SendRefused` (definitive: retrying changes nothing),
-`CredentialsRejected` (the account's token or auth token is refused), `SendLater` (throttled,
-provider down, no answer: try again). Tokens never appear in an error or a log line.
+`meta_graph` and `twilio_api`), and the outcome as one of `inbox.delivery.outcomes` (every
+channel's): accepted, refused for good, credentials refused, or later. Tokens never appear in an
+error or a log line.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from inbox.accounts.models import Account, MetaCloudCredentials, TwilioCredentials
+from inbox.delivery.outcomes import CredentialsRejected, SendLater, SendRefused, SendResult
 from inbox.provider_errors import (
     CredentialsRefused,
     ProviderFailure,
@@ -25,42 +23,6 @@ from inbox.whatsapp.meta_graph import MetaGraph
 from inbox.whatsapp.twilio_api import TwilioApi
 
 TIMEOUT_SECONDS = meta_graph.TIMEOUT_SECONDS
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """The provider accepted the message; its id is what its status reports will name."""
-
-    provider_message_id: str
-
-
-class SendRefused(Exception):
-    """The provider refused this message for good (closed window, invalid number …)."""
-
-    def __init__(
-        self, code: str, message: str, *, window_closed: bool = False, title: str | None = None
-    ) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-        self.window_closed = window_closed
-        self.title = title
-
-
-class CredentialsRejected(Exception):
-    """The provider refused the account's credentials; `reason` is for the admin (no secret in it)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class SendLater(Exception):
-    """Not sent, and worth trying again: after `retry_after` seconds when the provider said so."""
-
-    def __init__(self, retry_after: float | None = None, *, why: str = "") -> None:
-        super().__init__(why or "try again later")
-        self.retry_after = retry_after
 
 
 def twilio_status_callback(public_url: str, account_id: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from inbox.delivery.outcomes import CredentialsRejected
 from inbox.provider_errors import (
     CredentialsRefused,
     ProviderFailure,
@@ -23,7 +24,6 @@ from inbox.provider_errors import (
 )
 from inbox.whatsapp import meta_graph
 from inbox.whatsapp.meta_graph import MetaGraph
-from inbox.whatsapp.sending import CredentialsRejected
 from inbox.whatsapp.twilio_api import TwilioApi
 
 TIMEOUT_SECONDS = meta_graph.TIMEOUT_SECONDS
