@@ -7,7 +7,8 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inbox.email.polling import PollJob, fan_out, poll_mailbox
+from inbox.email.poll_queue import PollJob
+from inbox.email.polling import fan_out, poll_mailbox
 from inbox.observability import logger, metrics
 
 # What a poll leaves of the function's time for its last batch's hand-over and its records.

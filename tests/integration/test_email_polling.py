@@ -19,7 +19,8 @@ from dovecot import LocalDovecot, new_mailbox
 from email_corpus import CORPUS
 from inbox import aws
 from inbox.email import polling
-from inbox.email.polling import PollJob, PollResult
+from inbox.email.poll_queue import PollJob
+from inbox.email.polling import PollResult
 from inbox.local.resources import LocalResources
 from inbox.local.scheduler import scheduled_event
 from inbox.local.template import Schedule

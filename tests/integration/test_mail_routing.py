@@ -272,3 +272,30 @@ def test_a_mail_that_keeps_failing_is_quarantined_on_its_last_delivery_not_left_
     (entry,) = quarantine_of(account.id)
     assert entry["reason"].startswith("could not be routed (NotFound")
     assert entry["size"] == 123
+
+
+def test_a_huge_body_is_stored_cut_and_a_message_too_big_to_store_is_quarantined(
+    aws: LocalResources, account: Account
+) -> None:
+    long = EmailMessage()
+    long["From"] = "ana@customer.example"
+    long["Subject"] = "Le catalogue"
+    long["Message-ID"] = "<catalogue@customer.example>"
+    long.set_content("日本語のカタログ。" * 60_000)  # about 1.6 MB of UTF-8 text
+    crowded = mail("Tout le monde", message_id="crowd@customer.example")
+    recipients = ", ".join(
+        f'"Destinataire numéro {n} du service" <d{n}@partner.example>' for n in range(9000)
+    )
+    crowded = crowded.replace(b"To: ", f"Cc: {recipients}\r\nTo: ".encode(), 1)
+    deliver(account, long.as_bytes(), crowded)
+    drain_inbound(aws)
+
+    conversations = conversations_of(account.id)
+    assert [c["subject"] for c in conversations] == ["Le catalogue"]
+    (stored,) = messages_of(conversations[0]["id"])
+    assert stored["body_truncated"] is True
+    assert stored["text"].startswith("日本語のカタログ。")
+    assert len(stored["text"].encode()) <= 100_000
+    (too_big,) = quarantine_of(account.id)
+    assert too_big["subject"] == "Tout le monde"
+    assert too_big["reason"].startswith("too large to store")

@@ -44,7 +44,7 @@ class SyncRequested(BaseModel):
 )
 def request_sync(_: Admin, account_id: str) -> Response[SyncRequested]:
     """Poll the mailbox now (the poll runs within seconds; its outcome shows in the account's `sync`)."""
-    from inbox.email.polling import PollJobs
+    from inbox.email.poll_queue import PollJobs
 
     account = AccountStore().get(account_id)
     if account.channel is not Channel.EMAIL:

@@ -36,6 +36,12 @@ def _address_kind(address: str) -> str | None:
     return None
 
 
+def own_domains(address: str) -> tuple[str, ...]:
+    """The domains of the Message-IDs an account writes (its address's): mail whose Message-ID is
+    on one of them is ours, come back."""
+    return (address.rsplit("@", 1)[1].lower(),) if "@" in address else ()
+
+
 def automatic_message_reason(
     headers: Mapping[str, str], sender: str | None, *, own_domains: Collection[str] = ()
 ) -> str | None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
-
 from inbox.accounts.models import Channel
 from inbox.email.parsing import Address, ParsedMail, Unparseable, parse_mail
 from inbox.email.sync_state import QuarantinedMail
@@ -29,12 +27,16 @@ from inbox.routing.events import (
     InboundMessage,
     MessageType,
 )
+from inbox.store.conversations import RecordTooLarge
 from inbox.store.mail_objects import MailObjects
 from inbox.store.mailbox_sync import MailboxSyncStore
 
-# A message item holds at most this much text and this much HTML (DynamoDB items are 400 KB at
-# most); the raw mail stays whole in the bucket.
-MAX_BODY_CHARS = 100_000
+# A message item holds at most this much text and this much HTML, in UTF-8 bytes (a DynamoDB item
+# is 400 KB at most, with the message's other fields); the raw mail stays whole in the bucket.
+MAX_TEXT_BYTES = 100_000
+MAX_HTML_BYTES = 200_000
+# How much of a quarantined mail is read for its Subject and From (headers come first).
+HEADERS_PEEK_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -87,11 +89,12 @@ def _route(
         return
     try:
         route(admitted)
-    except ClientError as error:
-        if not _too_large(error):
-            raise
-        reason = f"too large to store: {error.response['Error'].get('Message', '')}"
-        _quarantined(quarantine(mail, reason, objects=objects, sync=sync or MailboxSyncStore()))
+    except RecordTooLarge as refused:
+        _quarantined(
+            quarantine(
+                mail, f"too large to store: {refused}", objects=objects, sync=sync or MailboxSyncStore()
+            )
+        )
         return
     metrics.add_metric(name="EmailMessagesImported", unit="Count", value=1)
 
@@ -99,11 +102,6 @@ def _route(
 def _quarantined(kept: bool) -> None:
     if kept:
         metrics.add_metric(name="EmailMessagesQuarantined", unit="Count", value=1)
-
-
-def _too_large(error: ClientError) -> bool:
-    details = error.response.get("Error", {})
-    return details.get("Code") == "ValidationException" and "size" in str(details.get("Message", "")).lower()
 
 
 def admit(mail: InboundMail, *, objects: MailObjects) -> InboundMessage | Quarantined:
@@ -117,8 +115,8 @@ def admit(mail: InboundMail, *, objects: MailObjects) -> InboundMessage | Quaran
     if contact is None:  # parse_mail refuses these; kept as a guard for the type checker
         return Quarantined(reason="no sender address (From)")
     attachments = _keep_attachments(mail, parsed, objects)
-    text, html = parsed.text, parsed.html
-    truncated = len(text) > MAX_BODY_CHARS or (html is not None and len(html) > MAX_BODY_CHARS)
+    text, text_cut = _cut(parsed.text, MAX_TEXT_BYTES)
+    html, html_cut = _cut(parsed.html, MAX_HTML_BYTES) if parsed.html is not None else (None, False)
     sent_at = parsed.date if parsed.date and parsed.date <= mail.received_at else mail.arrived_at
     return InboundMessage(
         account_id=mail.account_id,
@@ -129,7 +127,7 @@ def admit(mail: InboundMail, *, objects: MailObjects) -> InboundMessage | Quaran
         sent_at=sent_at,
         received_at=mail.received_at,
         type=MessageType.EMAIL,
-        text=text[:MAX_BODY_CHARS],
+        text=text,
         headers=parsed.headers,
         email=EmailDetails(
             subject=parsed.subject,
@@ -139,10 +137,10 @@ def admit(mail: InboundMail, *, objects: MailObjects) -> InboundMessage | Quaran
             message_id=parsed.message_id,
             in_reply_to=parsed.in_reply_to,
             references=parsed.references,
-            html=html[:MAX_BODY_CHARS] if html is not None else None,
+            html=html,
             attachments=attachments,
             raw_key=mail.raw_key,
-            body_truncated=truncated,
+            body_truncated=text_cut or html_cut,
         ),
     )
 
@@ -168,6 +166,14 @@ def quarantine(mail: InboundMail, reason: str, *, objects: MailObjects, sync: Ma
         extra={"account_id": mail.account_id, "reason": reason, "size": mail.size},
     )
     return kept
+
+
+def _cut(text: str, limit: int) -> tuple[str, bool]:
+    """`text` within `limit` UTF-8 bytes (cut between characters), and whether it was cut."""
+    encoded = text.encode("utf-8", "surrogatepass")
+    if len(encoded) <= limit:
+        return text, False
+    return encoded[:limit].decode("utf-8", "ignore"), True
 
 
 def _keep_attachments(mail: InboundMail, parsed: ParsedMail, objects: MailObjects) -> list[Attachment]:
@@ -196,7 +202,7 @@ def _peek(objects: MailObjects, key: str) -> tuple[str | None, str | None]:
     from email.policy import compat32
 
     try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(objects.get(key)[:65536])
+        headers = BytesHeaderParser(policy=compat32).parsebytes(objects.get(key)[:HEADERS_PEEK_BYTES])
         subject, sender = headers.get("Subject"), headers.get("From")
         return (str(subject)[:500] if subject else None, str(sender)[:500] if sender else None)
     except Exception:  # best effort: the reason and the raw bytes are what matter

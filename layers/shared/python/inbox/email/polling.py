@@ -24,32 +24,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
-
-from inbox import aws
 from inbox.accounts.check_report import PeerError
 from inbox.accounts.models import Account, AccountStatus, Channel
 from inbox.email.mailbox import MailboxSource
+from inbox.email.poll_queue import PollJobs
 from inbox.errors import NotFound
 from inbox.ids import new_id
 from inbox.observability import logger, metrics
-from inbox.settings import settings
+from inbox.routing.queue import QueueRefused
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault, MissingCredentials
+from inbox.store.mail_objects import StorageFailure
 from inbox.store.mailbox_sync import LeaseLost, MailboxSyncStore
 
 # Longer than a poll can run (the function's timeout), so a live poll never loses its lease.
 LEASE_SECONDS = 180
 ACCOUNTS_PAGE = 100
-JOBS_BATCH = 10
-
-
-class PollJob(BaseModel):
-    """A message of the email-poll queue: poll this account (`reason`: tick, sync, continue)."""
-
-    account_id: str
-    reason: str = "tick"
 
 
 @dataclass(frozen=True)
@@ -97,29 +87,6 @@ def _pages(accounts: AccountStore) -> Iterator[list[Account]]:
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
-
-
-class PollJobs:
-    """The email-poll queue (FIFO): one group per account, deduplicated by `dedupe`."""
-
-    def __init__(self, client: Any | None = None, url: str | None = None) -> None:
-        self.client = client if client is not None else aws.client("sqs")
-        self.url = url or settings().require("email_poll_queue_url")
-
-    def queue(self, account_ids: list[str], *, reason: str, dedupe: str) -> None:
-        for start in range(0, len(account_ids), JOBS_BATCH):
-            entries = [
-                {
-                    "Id": str(n),
-                    "MessageBody": PollJob(account_id=account_id, reason=reason).model_dump_json(),
-                    "MessageGroupId": account_id,
-                    "MessageDeduplicationId": f"{reason}-{account_id}-{dedupe}",
-                }
-                for n, account_id in enumerate(account_ids[start : start + JOBS_BATCH])
-            ]
-            response = self.client.send_message_batch(QueueUrl=self.url, Entries=entries)
-            if response.get("Failed"):
-                raise RuntimeError(f"{len(response['Failed'])} poll jobs could not be queued")
 
 
 # One mailbox
@@ -207,7 +174,7 @@ def _poll(account: Account, holder: str, deadline: float, c: Collaborators) -> P
     except LeaseLost:
         logger.warning("Poll outlived its lease: stopped", extra={"account_id": account.id})
         return PollResult(handed_over=handed_over, error="lease_lost")
-    except (ClientError, BotoCoreError) as failure:
+    except (StorageFailure, QueueRefused) as failure:
         message = "The mail could not be kept or queued; the next poll tries again."
         logger.exception("Mail hand-over failed", extra={"account_id": account.id})
         return _failed(account, "storage", f"{message} ({type(failure).__name__})", c, handed_over)

@@ -115,6 +115,20 @@ class EmailDetails(BaseModel):
     raw_key: str
     body_truncated: bool = False
 
+    def message_fields(self) -> dict[str, Any]:
+        """What the stored message (`inbox.conversations.Message`) keeps of it."""
+        return {
+            "subject": self.subject,
+            "from_": self.sender,
+            "to": self.to,
+            "cc": self.cc,
+            "message_id": self.message_id,
+            "html": self.html,
+            "attachments": self.attachments,
+            "raw_key": self.raw_key,
+            "body_truncated": self.body_truncated or None,
+        }
+
 
 class InboundMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")

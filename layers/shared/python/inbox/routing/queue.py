@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from inbox import aws
 from inbox.routing.events import AnyEvent, QueuedEvent, deduplication_id, group_id
 from inbox.settings import settings
@@ -46,7 +48,10 @@ class InboundQueue:
     def _send(self, batch: list[dict[str, Any]]) -> None:
         pending = batch
         for _ in range(SEND_ATTEMPTS):
-            response = self.client.send_message_batch(QueueUrl=self.url, Entries=pending)
+            try:
+                response = self.client.send_message_batch(QueueUrl=self.url, Entries=pending)
+            except (ClientError, BotoCoreError) as error:
+                raise QueueRefused(f"SQS refused the batch: {type(error).__name__}") from error
             failed = {f["Id"] for f in response.get("Failed", [])}
             pending = [entry for entry in pending if entry["Id"] in failed]
             if not pending:

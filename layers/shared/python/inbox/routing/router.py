@@ -40,6 +40,7 @@ from inbox.conversations import (
 )
 from inbox.delivery.queue import OutboundQueue, OutboundRequest
 from inbox.directory import Customer, User
+from inbox.email.automatic import own_domains
 from inbox.ids import new_id
 from inbox.observability import logger
 from inbox.routing.assignment import AssignmentDecision, Candidate, decide_assignment
@@ -288,20 +289,6 @@ def _window(message: InboundMessage) -> datetime | None:
 
 def _inbound(message: InboundMessage, conversation_id: str, account_id: str) -> Message:
     """The message as stored in its conversation."""
-    email = message.email
-    details: dict[str, Any] = {}
-    if email is not None:
-        details = {
-            "subject": email.subject,
-            "from_": email.sender,
-            "to": email.to,
-            "cc": email.cc,
-            "message_id": email.message_id,
-            "html": email.html,
-            "attachments": email.attachments,
-            "raw_key": email.raw_key,
-            "body_truncated": email.body_truncated or None,
-        }
     return Message(
         id=new_id("msg"),
         conversation_id=conversation_id,
@@ -315,7 +302,7 @@ def _inbound(message: InboundMessage, conversation_id: str, account_id: str) -> 
         created_at=message.sent_at,
         sent_at=message.sent_at,
         raw=message.raw,
-        **details,
+        **(message.email.message_fields() if message.email else {}),
     )
 
 
@@ -341,7 +328,7 @@ def _auto_reply(
         headers=message.headers,
         sender=message.contact.address,
         context=_context(message, state, snapshot, users.get(assignee_id) if assignee_id else None),
-        own_domains=_own_domains(account.address) if message.channel is Channel.EMAIL else (),
+        own_domains=own_domains(account.address) if message.channel is Channel.EMAIL else (),
     )
     record = AutoReplyRecord(inbound_message_id=inbound.id, decided_at=now, decision=decision)
     if not (decision.send and decision.text):
@@ -415,12 +402,6 @@ class _Plan:
     seen: dict[str, Any]  # the dedupe record, written first
     writes: list[dict[str, Any]]
     reply: OutboundRequest | None
-
-
-def _own_domains(address: str) -> tuple[str, ...]:
-    """The domains of the Message-IDs the account writes (its address's): replies to our own
-    messages that come back are never auto-answered."""
-    return (address.rsplit("@", 1)[1].lower(),) if "@" in address else ()
 
 
 def _context(

@@ -42,6 +42,10 @@ class AlreadyRouted(Exception):
     """The message was routed before (its dedupe record exists): nothing was written."""
 
 
+class RecordTooLarge(Exception):
+    """An item of the routing is over DynamoDB's 400 KB: nothing was written."""
+
+
 class RoutingContended(Exception):
     """A concurrent change (a workload, the conversation) failed a condition: nothing was written;
     decide again on fresh reads."""
@@ -240,9 +244,16 @@ class ConversationStore:
         def conflict(reasons: list[str]) -> Exception:
             if reasons and reasons[0] == items.CONDITION_FAILED:
                 return AlreadyRouted()
+            if items.VALIDATION_ERROR in reasons:
+                return RecordTooLarge("an item of the message is over DynamoDB's 400 KB")
             return RoutingContended(reasons)
 
-        items.transact(self.table, [seen, *writes], on_conflict=conflict)
+        try:
+            items.transact(self.table, [seen, *writes], on_conflict=conflict)
+        except ClientError as error:
+            if not items.too_large(error):
+                raise
+            raise RecordTooLarge(error.response["Error"].get("Message", "item too large")) from error
 
     def was_routed(self, account_id: str, provider_message_id: str) -> bool:
         """Whether the inbound message was routed already (its dedupe record exists)."""

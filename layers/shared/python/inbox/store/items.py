@@ -19,6 +19,7 @@ from inbox.store.schema import PARTITION_KEY, SORT_KEY
 M = TypeVar("M", bound=BaseModel)
 
 CONDITION_FAILED = "ConditionalCheckFailed"
+VALIDATION_ERROR = "ValidationError"  # e.g. an item over 400 KB, as a transaction's cancellation reason
 TRANSACTION_CONFLICT = "TransactionConflict"
 TRANSACTION_CONFLICT_ATTEMPTS = 4
 CONTENTION = {TRANSACTION_CONFLICT, "None"}  # "None": that write was fine, another was contended
@@ -68,6 +69,12 @@ def transact(
             if not contention_only or attempt == TRANSACTION_CONFLICT_ATTEMPTS - 1:
                 raise on_conflict(reasons) from error
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+
+
+def too_large(error: ClientError) -> bool:
+    """Whether DynamoDB refused a write because an item is over its size limit."""
+    details = error.response.get("Error", {})
+    return details.get("Code") == "ValidationException" and "size" in str(details.get("Message", "")).lower()
 
 
 def get_many(table: Any, keys: list[dict[str, Any]]) -> list[dict[str, Any] | None]:

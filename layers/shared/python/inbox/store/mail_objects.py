@@ -10,12 +10,16 @@ from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.errors import NotFound
 
 # S3's codes for a missing key: GetObject says NoSuchKey, HeadObject (no body) a bare 404.
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+
+
+class StorageFailure(Exception):
+    """The bucket did not take the object (S3 refused or could not be reached): try again later."""
 
 
 class MailObjects:
@@ -31,8 +35,11 @@ class MailObjects:
         self.bucket = bucket
 
     def put(self, key: str, body: bytes, *, content_type: str = "message/rfc822") -> None:
-        """Store `body` under `key`, replacing what was there."""
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+        """Store `body` under `key`, replacing what was there; `StorageFailure` when S3 will not."""
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+        except (ClientError, BotoCoreError) as error:
+            raise StorageFailure(f"S3 did not store {key}: {type(error).__name__}") from error
 
     def get(self, key: str) -> bytes:
         """The object's bytes; `NotFound` (code `object_not_found`) when there is none."""
