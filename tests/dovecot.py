@@ -26,6 +26,7 @@ from pathlib import Path
 from mail_peers import DovecotServer, MailUser
 
 LOOPBACK = "127.0.0.1"
+SPECIAL_USE_SENT = "Éléments envoyés"  # the config gives a folder of this name the \Sent special use
 
 
 class DovecotUnavailable(RuntimeError):
@@ -125,6 +126,14 @@ passdb {{
 userdb {{
   driver = static
   args = uid={mail.pw_uid} gid={mail.pw_gid} home={home}/%u
+}}
+# The default namespace, with one folder of a special use (RFC 6154) under a name no client would
+# guess: created by no one (a test creates it), LISTed with \\Sent once it exists.
+namespace inbox {{
+  inbox = yes
+  mailbox "{SPECIAL_USE_SENT}" {{
+    special_use = \\Sent
+  }}
 }}
 # Without this, every failed login from 127.0.0.1 doubles the delay of the next ones (up to 15 s),
 # so wrong-password tests would slow down, then time out, the tests that follow them.

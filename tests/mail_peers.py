@@ -26,8 +26,18 @@ class DovecotServer(Peer):
 
 
 @dataclass(frozen=True)
+class ReceivedMail:
+    """One message an SMTP fixture accepted: its envelope and its content as it arrived."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    content: bytes
+
+
+@dataclass(frozen=True)
 class SmtpServer(Peer):
     auth_commands: list[str] = field(default_factory=list)  # appended to as the server hears AUTH
+    received: list[ReceivedMail] = field(default_factory=list)  # appended to as it accepts messages
 
 
 @dataclass(frozen=True)
@@ -37,3 +47,4 @@ class TlsSmtpServers:
     starttls: Peer
     implicit_tls: Peer
     certificate: Path  # trust it with INBOX_CA_BUNDLE
+    received: list[ReceivedMail] = field(default_factory=list)  # what either port accepted

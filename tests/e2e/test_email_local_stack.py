@@ -4,13 +4,19 @@ a quarantined message read back through the gateway."""
 
 from __future__ import annotations
 
+import email
+import socket
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from builders import bearer
 from dovecot import DovecotUnavailable, LocalDovecot, new_mailbox, start_dovecot
@@ -18,6 +24,48 @@ from mailboxes import append
 from stack_process import StackProcess, user_environment
 
 POLL_INTERVAL_SECONDS = 3
+
+
+@dataclass
+class SmtpInbox:
+    """aiosmtpd on loopback (AUTH required, as a real server does): what it accepted, and whom."""
+
+    port: int
+    users: dict[bytes, bytes] = field(default_factory=dict)
+    received: list[bytes] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def smtp_inbox() -> Iterator[SmtpInbox]:
+    inbox = SmtpInbox(port=0)
+
+    def authenticate(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and inbox.users.get(data.login) == data.password
+        return AuthResult(success=ok, handled=False)
+
+    class Keep:
+        async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+            inbox.received.append(envelope.original_content or b"")
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        inbox.port = probe.getsockname()[1]
+    controller = Controller(
+        Keep(),
+        hostname="127.0.0.1",
+        port=inbox.port,
+        authenticator=authenticate,
+        auth_required=True,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +99,11 @@ def polling_stack(
         stack.stop()
 
 
-def test_mail_on_a_local_dovecot_shows_as_conversations_within_one_poll_interval(
-    polling_stack: str, dovecot: LocalDovecot
+def test_mail_on_a_local_dovecot_shows_as_conversations_within_one_poll_interval_and_is_auto_answered(
+    polling_stack: str, dovecot: LocalDovecot, smtp_inbox: SmtpInbox
 ) -> None:
     mailbox = new_mailbox(dovecot, "dev")
+    smtp_inbox.users[mailbox.username.encode()] = mailbox.password.encode()
     message = EmailMessage()
     message["From"] = "Ana Silva <ana@customer.example>"
     message["To"] = mailbox.username
@@ -77,7 +126,9 @@ def test_mail_on_a_local_dovecot_shows_as_conversations_within_one_poll_interval
                     "imap_host": dovecot.host,
                     "imap_port": dovecot.port,
                     "imap_security": "none",
-                    "smtp_host": dovecot.host,
+                    "smtp_host": "127.0.0.1",
+                    "smtp_port": smtp_inbox.port,
+                    "smtp_security": "none",
                     "username": mailbox.username,
                 },
                 "credentials": {"password": mailbox.password},
@@ -85,6 +136,11 @@ def test_mail_on_a_local_dovecot_shows_as_conversations_within_one_poll_interval
         )
         assert created.status_code == 201, created.text
         account_id = created.json()["id"]
+        auto_reply = {
+            "enabled": True,
+            "rules": [{"trigger": "always", "message": "Merci, nous revenons vers vous."}],
+        }
+        assert client.put(f"/v1/accounts/{account_id}/auto-reply", json=auto_reply).status_code == 200
 
         # One interval for the tick, one for a poll that started just before the account existed,
         # and the time to route: the conversation must be there by then.
@@ -98,7 +154,8 @@ def test_mail_on_a_local_dovecot_shows_as_conversations_within_one_poll_interval
         assert [c["subject"] for c in conversations] == ["Devis pour 12 pneus"]
 
         conversation_id = conversations[0]["id"]
-        (stored,) = client.get(f"/v1/conversations/{conversation_id}/messages").json()["items"]
+        messages = client.get(f"/v1/conversations/{conversation_id}/messages").json()["items"]
+        (stored,) = [m for m in messages if m["direction"] == "in"]
         assert stored["from"]["address"] == "ana@customer.example"
         assert "devis" in stored["text"]
         (attachment,) = stored["attachments"]
@@ -118,3 +175,13 @@ def test_mail_on_a_local_dovecot_shows_as_conversations_within_one_poll_interval
         assert sync["imported"] == 1
         assert sync["quarantined"] == 1
         assert sync["last_error"] is None
+
+        # The auto-reply reaches the customer's side through the account's SMTP server.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not smtp_inbox.received:
+            time.sleep(0.3)
+        (sent,) = smtp_inbox.received
+        reply = email.message_from_bytes(sent, policy=policy.default)
+        assert reply["To"].addresses[0].addr_spec == "ana@customer.example"
+        assert str(reply["Subject"]) == "Auto: Devis pour 12 pneus"
+        assert str(reply["In-Reply-To"]) == "<devis-12@customer.example>"

@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from dovecot import DovecotUnavailable, LocalDovecot, start_dovecot
-from mail_peers import MailUser, Peer, SmtpServer, TlsSmtpServers
+from mail_peers import MailUser, Peer, ReceivedMail, SmtpServer, TlsSmtpServers
 
 LOOPBACK = "127.0.0.1"
 
@@ -50,14 +50,33 @@ def dovecot(mail_user: MailUser, accented_mail_user: MailUser) -> Iterator[Local
 
 
 class _RecordingHandler:
-    """Remembers every AUTH command the server received (to prove none was sent in clear text)."""
+    """Remembers every AUTH command the server received (to prove none was sent in clear text) and
+    every message it accepted. Refuses the recipients `nobody@…` for good (550) and `later@…` for
+    now (451)."""
 
-    def __init__(self) -> None:
+    def __init__(self, received: list[ReceivedMail] | None = None) -> None:
         self.auth_commands: list[str] = []
+        self.received: list[ReceivedMail] = [] if received is None else received
 
     async def handle_AUTH(self, server: SMTP, session: Session, envelope: Envelope, args: list[str]) -> Any:
         self.auth_commands.append(args[0] if args else "")
         return MISSING
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 5.1.1 No such user"
+        if address.startswith("later@"):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        self.received.append(ReceivedMail(envelope.mail_from or "", tuple(envelope.rcpt_tos), content))
+        return "250 OK"
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +102,12 @@ def smtp_server(mail_user: MailUser, accented_mail_user: MailUser) -> Iterator[S
     )
     controller.start()
     try:
-        yield SmtpServer(host=LOOPBACK, port=controller.port, auth_commands=handler.auth_commands)
+        yield SmtpServer(
+            host=LOOPBACK,
+            port=controller.port,
+            auth_commands=handler.auth_commands,
+            received=handler.received,
+        )
     finally:
         controller.stop()
 
@@ -105,12 +129,13 @@ def tls_smtp_servers(
         return AuthResult(success=ok, handled=False)
 
     common: dict[str, Any] = {"hostname": LOOPBACK, "authenticator": authenticate, "auth_required": True}
+    received: list[ReceivedMail] = []
     starttls = Controller(
-        _RecordingHandler(), port=_free_port(), tls_context=context, require_starttls=True, **common
+        _RecordingHandler(received), port=_free_port(), tls_context=context, require_starttls=True, **common
     )
     # aiosmtpd only counts STARTTLS as encryption; on an implicit-TLS port it must be told AUTH is fine.
     implicit = Controller(
-        _RecordingHandler(), port=_free_port(), ssl_context=context, auth_require_tls=False, **common
+        _RecordingHandler(received), port=_free_port(), ssl_context=context, auth_require_tls=False, **common
     )
     with contextlib.ExitStack() as running:
         for controller in (starttls, implicit):
@@ -120,6 +145,7 @@ def tls_smtp_servers(
             starttls=Peer(LOOPBACK, starttls.port),
             implicit_tls=Peer(LOOPBACK, implicit.port),
             certificate=certificate,
+            received=received,
         )
 
 

@@ -299,3 +299,21 @@ def test_a_huge_body_is_stored_cut_and_a_message_too_big_to_store_is_quarantined
     (too_big,) = quarantine_of(account.id)
     assert too_big["subject"] == "Tout le monde"
     assert too_big["reason"].startswith("too large to store")
+
+
+def test_one_address_gets_at_most_five_auto_replies_a_day_across_conversations(
+    aws: LocalResources, account: Account
+) -> None:
+    # An auto-responder on the other side, whose every mail opens a new conversation, and no cooldown.
+    rules = {"enabled": True, "cooldown_minutes": 0, "rules": [{"trigger": "always", "message": "Merci !"}]}
+    assert call_api("PUT", f"/v1/accounts/{account.id}/auto-reply", body=rules).status == 200
+    for n in range(7):
+        deliver(account, mail(f"Question {n}", message_id=f"q{n}@robot.example", sender="desk@robot.example"))
+        drain_inbound(aws)
+    replies = [
+        m
+        for conversation in conversations_of(account.id)
+        for m in messages_of(conversation["id"])
+        if m["direction"] == "out"
+    ]
+    assert len(replies) == 5

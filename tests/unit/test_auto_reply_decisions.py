@@ -541,3 +541,38 @@ def test_the_sent_text_has_its_variables_filled() -> None:
     decision = decide(settings, context={"customer_name": "Alice", "company_name": "Acme Parts"})
 
     assert decision == sent(Trigger.ALWAYS, "Dear Alice of Acme Parts, thanks.")
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            {"Content-Type": 'multipart/report; report-type=delivery-status;\r\n boundary="b1"'},
+            "a report (delivery-status)",
+        ),
+        (
+            {"Content-Type": "multipart/report; report-type=disposition-notification"},
+            "a report (disposition-notification)",
+        ),
+        ({"X-Failed-Recipients": "ghost@client.example"}, "a bounce (X-Failed-Recipients)"),
+        ({"Content-Type": "multipart/mixed; boundary=x"}, None),
+    ],
+)
+def test_bounces_and_read_receipts_are_automatic(headers: dict[str, str], expected: str | None) -> None:
+    # A bounce sent from an ordinary-looking address still must not be answered.
+    assert reason(headers, "postmaster-team@mx.client.example") == expected
+
+
+def test_an_address_gets_at_most_five_auto_replies_a_day_even_without_a_cooldown() -> None:
+    settings = EVERY_TRIGGER.model_copy(update={"cooldown_minutes": 0})
+    now = WEDNESDAY_MORNING + timedelta(minutes=1)
+    four = [now - timedelta(hours=h) for h in (1, 2, 3, 4)]
+    assert decide(settings, now=now, recent_auto_replies=four) == ALWAYS
+
+    five = [*four, now - timedelta(hours=23, minutes=59)]
+    capped = decide(settings, now=now, recent_auto_replies=five)
+    assert (capped.send, capped.reason) == (False, AutoReplyReason.DAILY_CAP)
+
+    # A reply a full day old no longer counts.
+    aged = [*four, now - timedelta(hours=24)]
+    assert decide(settings, now=now, recent_auto_replies=aged) == ALWAYS

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from inbox.accounts.check_report import Check
     from inbox.accounts.models import Account, AccountConfig, AccountCredentials
     from inbox.delivery.outcomes import SendResult
+    from inbox.email.compose import Outgoing
     from inbox.email.mailbox import MailboxSource
     from inbox.store.credentials import CredentialVault
     from inbox.templates.models import Template
@@ -83,6 +84,18 @@ class Adapter:
     def mailbox_source(self, account: Account, credentials: AccountCredentials) -> MailboxSource:
         """Where the email poller reads the account's new mail (`inbox.email.mailbox`)."""
         raise NotSupported(f"{self.provider} accounts are not polled")
+
+    def send_email(
+        self,
+        account: Account,
+        credentials: AccountCredentials,
+        outgoing: Outgoing,
+        *,
+        check_sent: bool = False,
+    ) -> SendResult:
+        """Send a composed email (outcomes: `inbox.delivery.outcomes`); with `check_sent`, first
+        look for it among the sent messages (a delivery that died may have sent it)."""
+        raise NotSupported(f"{self.provider} accounts do not send email yet")
 
 
 class MetaCloud(Adapter):
@@ -234,6 +247,44 @@ class Imap(Adapter):
         config = _expect(parse_config(account.provider, account.config), ImapConfig)
         password = _expect(credentials, ImapCredentials).password.get_secret_value()
         return ImapSource(config, password)
+
+    def send_email(
+        self,
+        account: Account,
+        credentials: AccountCredentials,
+        outgoing: Outgoing,
+        *,
+        check_sent: bool = False,
+    ) -> SendResult:
+        from inbox.accounts.check_report import PeerError
+        from inbox.accounts.models import ImapConfig, ImapCredentials, parse_config
+        from inbox.delivery.outcomes import SendLater, SendResult
+        from inbox.email.sending import already_in_sent, file_in_sent, send_smtp
+        from inbox.observability import logger
+
+        config = _expect(parse_config(account.provider, account.config), ImapConfig)
+        password = _expect(credentials, ImapCredentials).password.get_secret_value()
+        if check_sent:
+            try:
+                if already_in_sent(config, password, outgoing.message_id):
+                    logger.info(
+                        "Already sent by a delivery that died: not sent again",
+                        extra={"account_id": account.id},
+                    )
+                    return SendResult(provider_message_id=outgoing.message_id)
+            except PeerError as failure:
+                raise SendLater(why=f"could not look in Sent first: {failure.error.message}") from failure
+        result = send_smtp(
+            config, password, outgoing.message, sender=account.address, recipients=[outgoing.to]
+        )
+        try:
+            # So the team's mail client shows it; the message went out either way.
+            file_in_sent(config, password, outgoing.message)
+        except PeerError as failure:
+            logger.warning(
+                "Sent, but not filed in Sent", extra={"account_id": account.id, "code": failure.error.code}
+            )
+        return result
 
 
 class OAuthMailbox(Adapter):

@@ -129,6 +129,8 @@ class Message(BaseModel):
     to: list[EmailAddress] | None = None
     cc: list[EmailAddress] | None = None
     message_id: str | None = None
+    in_reply_to: str | None = Field(default=None, description="email: the Message-ID this one answers")
+    references: list[str] | None = None
     attachments: list[Attachment] | None = None
     body_truncated: bool | None = Field(
         default=None, description="text or HTML cut at 100 KB to fit the store; the raw mail is whole"
@@ -156,6 +158,8 @@ class ContactState(BaseModel):
     last_assignee_id: str | None = None
     last_assigned_at: datetime | None = None
     last_auto_reply_at: datetime | None = None
+    # The auto-replies of the last 24 hours (the daily cap's count; older ones are dropped).
+    recent_auto_replies: list[datetime] = Field(default_factory=list)
 
 
 def delivery_to_message_status(status: DeliveryStatus) -> MessageStatus:

@@ -4,7 +4,10 @@ The message item is the lock. `deliver` first claims it with one conditional wri
 (`queued` → `sending`, stamped `sending_since`); a redelivered request finds it `sent`, `failed` or
 claimed and sends nothing. A claim is a lease: if its holder died between the provider's answer
 and the record of it, the message may be claimed again once the lease is over (longer than the
-function's timeout, so its holder is surely gone); only that crash can send a message twice.
+function's timeout, so its holder is surely gone); only that crash can send a message twice, and
+for email not even that: a claim taken over from a dead delivery first looks for the message's
+Message-ID in the mailbox's Sent folder. Email is composed here from the stored message
+(`inbox.email.outgoing`) and goes out through the account's transport.
 
 Outcomes, each recorded on the message:
 - accepted: `sent`, the provider's id and `sent_at`, and the lookup item its status reports use;
@@ -76,11 +79,6 @@ class RetryLater(Exception):
         self.delay = delay
 
 
-class NotSendableYet(Exception):
-    """A message of a channel this version does not send (email): left queued, then dead-lettered
-    and redriven once email sending exists, so none is lost."""
-
-
 class Send(Protocol):
     def __call__(self, account: Account, credentials: Any, *, to: str, text: str) -> SendResult: ...
 
@@ -107,9 +105,6 @@ def deliver(
         account = (account_of or AccountStore(table).get)(account_id)
     except NotFound:
         return claim.fail(ProviderError(code="account_not_found", message="The account was deleted."))
-    if account.channel is not Channel.WHATSAPP:
-        claim.release()
-        raise NotSendableYet(f"{account.channel} messages are sent by a later version")
     if account.status is AccountStatus.PAUSED:
         claim.fail(ProviderError(code="account_paused", message="The account was paused: nothing is sent."))
         return Outcome.ACCOUNT_PAUSED
@@ -118,6 +113,14 @@ def deliver(
         return Outcome.ACCOUNT_ERROR
     if not text:
         return claim.fail(ProviderError(code="nothing_to_send", message="The message has no text."))
+    if send is None and account.channel is Channel.EMAIL:
+        from inbox.email.compose import NoRecipient
+        from inbox.email.outgoing import email_sender
+
+        try:
+            send = email_sender(account, claim.item, request.to, table, check_sent=claim.held.recovered)
+        except NoRecipient as refused:
+            return claim.fail(ProviderError(code="no_recipient", message=str(refused)))
 
     try:
         result = _send(account, request.to, str(text), vault or CredentialVault(), send or channels.send)

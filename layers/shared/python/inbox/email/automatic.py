@@ -63,6 +63,13 @@ def automatic_message_reason(
         keyword = value.split(";", 1)[0].strip().lower()
         if keyword != "no":
             return f"Auto-Submitted: {keyword}" if keyword else "Auto-Submitted present"
+    # A report (RFC 6522): a bounce (delivery-status, RFC 3464) or a read receipt (RFC 8098).
+    for value in values("content-type"):
+        if value.strip().lower().startswith("multipart/report"):
+            found = re.search(r"report-type\s*=\s*\"?([\w-]+)", value, re.I)
+            return f"a report ({found.group(1).lower() if found else 'multipart/report'})"
+    if values("x-failed-recipients"):
+        return "a bounce (X-Failed-Recipients)"
     return_paths = values("return-path")
     for value in return_paths:
         # The null reverse-path: bounces and other automatic mail, where a reply could only bounce.

@@ -6,8 +6,9 @@ logs in (SASL PLAIN when the user name or password is not ASCII). Every failure 
 with a check code (dns, connect, timeout, tls, auth, protocol) and a message without the password:
 the connection check shows it, the email poller records it.
 
-The session only reads: folders are opened with EXAMINE and messages fetched with `BODY.PEEK[]`,
-and no flag changes (RFC 3501 §6.4.5: `BODY[]` and `RFC822` would mark messages read).
+Reading changes nothing: folders are opened with EXAMINE and messages fetched with `BODY.PEEK[]`,
+and no flag changes (RFC 3501 §6.4.5: `BODY[]` and `RFC822` would mark messages read). The only
+writes are `create` and `append`, for the copy of a sent message in the Sent folder.
 
 imaplib and ssl are imported on first use: most functions never open a mailbox.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -151,6 +152,53 @@ class ImapSession:
             mails[int(uid[1])] = (body, _internal_date(arrived))
         return [(uid, body, arrived) for uid, (body, arrived) in sorted(mails.items())]
 
+    def capabilities(self) -> frozenset[str]:
+        """What the server says it can do (`SPECIAL-USE`, `UIDPLUS`...), asked now: once signed in,
+        a server often offers more than its greeting said."""
+        with self._answers():
+            status, data = self._imap.capability()
+            _expect_ok(status, data, "CAPABILITY")
+        return frozenset(word.upper() for line in data if line for word in _text(line).split())
+
+    def list_folders(self, *, special_use: bool = False) -> list[tuple[frozenset[str], str]]:
+        """Every folder as (its attributes, e.g. `\\HasNoChildren`, `\\Sent`; its name, decoded).
+        `special_use`: only the folders with a special use (RFC 6154; when the server has the
+        SPECIAL-USE capability)."""
+        with self._answers():
+            if special_use:
+                # imaplib's list() has no selection options (RFC 5258); its arguments go out as written.
+                status, data = self._imap.list('(SPECIAL-USE) ""', "*")
+            else:
+                status, data = self._imap.list('""', "*")
+            _expect_ok(status, data, "LIST")
+        return [folder for folder in map(_listed, data) if folder is not None]
+
+    def create(self, folder: str) -> None:
+        """Create `folder`; one that exists already is fine (another client may have just made it)."""
+        with self._answers():
+            status, data = self._imap.create(mailbox_name(folder))
+            if status != "OK" and _response_code(data[0] if data else "") != "ALREADYEXISTS":
+                raise PeerError(
+                    "protocol", f"The IMAP server would not create the folder '{folder}': {reply_text(data)}"
+                )
+
+    def append(
+        self, folder: str, flags: Iterable[str], message: bytes, *, arrived: datetime | None = None
+    ) -> None:
+        """Add `message` to `folder` with `flags` (`\\Seen`...) and `arrived` as its INTERNALDATE
+        (default: now)."""
+        with self._answers():
+            status, data = self._imap.append(
+                mailbox_name(folder), " ".join(flags) or None, arrived or datetime.now(UTC), message
+            )
+            if status != "OK":
+                if _response_code(data[0] if data else "") == "TRYCREATE":
+                    raise PeerError("protocol", f"The folder '{folder}' does not exist on the IMAP server.")
+                raise PeerError(
+                    "protocol",
+                    f"The IMAP server would not add a message to the folder '{folder}': {reply_text(data)}",
+                )
+
     def logout(self) -> None:
         with self._answers():
             self._imap.logout()
@@ -186,6 +234,22 @@ def mailbox_name(name: str) -> str:
     return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def folder_name(listed: str) -> str:
+    """A folder name as the server lists it (modified UTF-7, RFC 3501 §5.1.3), decoded: what
+    `mailbox_name` encodes again."""
+
+    def unshifted(run: re.Match[str]) -> str:
+        if not run[1]:
+            return "&"
+        utf16 = run[1].replace(",", "/")
+        return base64.b64decode(utf16 + "=" * (-len(utf16) % 4), validate=True).decode("utf-16-be")
+
+    try:
+        return _SHIFTED.sub(unshifted, listed)
+    except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
+        return listed  # not modified UTF-7 after all: the name as the server gave it
+
+
 def uid_set(uids: list[int]) -> str:
     """`1:3,7,9:12` for [1, 2, 3, 7, 9, 10, 11, 12]: short command lines for long runs."""
     ranges: list[list[int]] = []
@@ -202,6 +266,23 @@ _UID = re.compile(rb"\bUID (\d+)")
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 _INTERNALDATE = re.compile(rb'\bINTERNALDATE "([^"]+)"')
 _RESPONSE_START = re.compile(rb"\d+ \(")
+_SHIFTED = re.compile(r"&([^-]*)-")
+# A LIST response: (attributes) delimiter name; the name an atom, a quoted string or a literal.
+_LISTED = re.compile(rb'\(([^)]*)\) (?:"(?:[^"\\]|\\.)*"|NIL) (.*)', re.IGNORECASE | re.DOTALL)
+_QUOTED_CHAR = re.compile(rb"\\(.)")
+
+
+def _listed(item: object) -> tuple[frozenset[str], str] | None:
+    """(attributes, name) of one LIST response as imaplib hands it: a line, or (line, literal name)
+    followed by what came after the literal (nothing, for LIST)."""
+    line, literal = (item[0], item[1]) if isinstance(item, tuple) else (item, None)
+    if not isinstance(line, bytes) or (match := _LISTED.match(line)) is None:
+        return None
+    name = literal if isinstance(literal, bytes) else match[2].strip()
+    if literal is None and name.startswith(b'"') and name.endswith(b'"') and len(name) > 1:
+        name = _QUOTED_CHAR.sub(rb"\1", name[1:-1])
+    attributes = frozenset(_text(match[1]).split())
+    return attributes, folder_name(name.decode("utf-8", "replace"))
 
 
 def _fetched(data: Sequence[object]) -> Iterator[tuple[bytes, bytes | None]]:

@@ -65,6 +65,10 @@ class AutoReplySettings(BaseModel):
 # A message this old when it reaches the router was held back (a provider retrying after an
 # outage): answering "we are closed" hours later would be wrong, so it gets no auto-reply.
 MAX_MESSAGE_AGE = timedelta(hours=3)
+# At most this many auto-replies to one address in a day, whatever the cooldown (0 included) and
+# however many conversations it opens: two auto-responders facing each other stop there.
+MAX_AUTO_REPLIES_PER_DAY = 5
+AUTO_REPLY_DAY = timedelta(hours=24)
 
 
 class AutoReplyReason(StrEnum):
@@ -76,6 +80,7 @@ class AutoReplyReason(StrEnum):
     STALE_MESSAGE = "stale_message"
     AUTOMATIC_MESSAGE = "automatic_message"
     COOLDOWN = "cooldown"
+    DAILY_CAP = "daily_cap"
     NO_TRIGGER_MATCHED = "no_trigger_matched"
     MISSING_VARIABLES = "missing_variables"
 
@@ -116,6 +121,7 @@ def decide_auto_reply(
     sender: str | None,
     context: Mapping[str, str | None],
     own_domains: Collection[str] = (),
+    recent_auto_replies: Collection[datetime] = (),
 ) -> AutoReplyDecision:
     """The auto-reply for one incoming message: at most one, or the first reason there is none.
 
@@ -123,7 +129,9 @@ def decide_auto_reply(
     cannot send) → stale (`now - sent_at` over `MAX_MESSAGE_AGE`; exactly at it is still answered)
     → automatic message (`automatic_message_reason`) → cooldown (the contact's last auto-reply
     less than `cooldown_minutes` before `now`; exactly that long ago is answered again; 0: no
-    cooldown) → the rules in the account's order, the first whose trigger holds wins:
+    cooldown) → the daily cap (`MAX_AUTO_REPLIES_PER_DAY` of `recent_auto_replies`, the contact's
+    auto-replies, within 24 h of `now`) → the rules in the account's order, the first whose
+    trigger holds wins:
     `outside_business_hours` when the hours are closed at `sent_at` (when the contact wrote, not
     when we process it), `first_contact` when `first_contact`, `always` always.
 
@@ -156,6 +164,9 @@ def decide_auto_reply(
     # A last reply in the future (clock skew between routers) counts as within the cooldown.
     if cooldown and last_auto_reply_at is not None and now - last_auto_reply_at < cooldown:
         return no(AutoReplyReason.COOLDOWN, f"last auto-reply at {last_auto_reply_at.isoformat()}")
+    today = [at for at in recent_auto_replies if now - at < AUTO_REPLY_DAY]
+    if len(today) >= MAX_AUTO_REPLIES_PER_DAY:
+        return no(AutoReplyReason.DAILY_CAP, f"{len(today)} auto-replies to this address in 24 hours")
     for rule in settings.rules:
         if not _trigger_holds(rule.trigger, hours=hours, sent_at=sent_at, first_contact=first_contact):
             continue

@@ -115,6 +115,19 @@ class EmailDetails(BaseModel):
     raw_key: str
     body_truncated: bool = False
 
+    def reply_fields(self, account_address: str, *, automatic: bool) -> dict[str, Any]:
+        """What a reply to this email records before it is sent: its own Message-ID (chosen now,
+        so a retry sends the same), its subject, and what it answers (In-Reply-To, References)."""
+        from inbox.email.compose import new_message_id, reply_subject
+
+        domain = account_address.rsplit("@", 1)[-1]
+        return {
+            "message_id": new_message_id(domain),
+            "subject": reply_subject(self.subject, automatic=automatic),
+            "in_reply_to": self.message_id,
+            "references": [*self.references, *([self.message_id] if self.message_id else [])] or None,
+        }
+
     def message_fields(self) -> dict[str, Any]:
         """What the stored message (`inbox.conversations.Message`) keeps of it."""
         return {

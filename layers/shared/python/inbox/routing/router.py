@@ -45,7 +45,7 @@ from inbox.ids import new_id
 from inbox.observability import logger
 from inbox.routing.assignment import AssignmentDecision, Candidate, decide_assignment
 from inbox.routing.assignment_rules import RuleType
-from inbox.routing.auto_reply import decide_auto_reply
+from inbox.routing.auto_reply import AUTO_REPLY_DAY, MAX_AUTO_REPLIES_PER_DAY, decide_auto_reply
 from inbox.routing.events import STATUS_RANK, InboundMessage, StatusEvent
 from inbox.store.account_settings import AccountSnapshot
 from inbox.store.conversations import (
@@ -120,8 +120,7 @@ class Router:
                 return
             except RoutingContended:
                 continue  # a concurrent change (workload, conversation): decide again on fresh reads
-            if plan.reply is not None and message.channel is not Channel.EMAIL:
-                # Email replies stay `queued` until the email sender lands (the email-out issue).
+            if plan.reply is not None:
                 self.c.outbound().send(plan.reply)
             return
         raise RuntimeError("could not commit the routing of a message after several attempts")
@@ -329,6 +328,7 @@ def _auto_reply(
         sender=message.contact.address,
         context=_context(message, state, snapshot, users.get(assignee_id) if assignee_id else None),
         own_domains=own_domains(account.address) if message.channel is Channel.EMAIL else (),
+        recent_auto_replies=state.recent_auto_replies,
     )
     record = AutoReplyRecord(inbound_message_id=inbound.id, decided_at=now, decision=decision)
     if not (decision.send and decision.text):
@@ -342,6 +342,7 @@ def _auto_reply(
         sent_by=AUTO_REPLY,
         status=MessageStatus.QUEUED,
         created_at=now,
+        **(message.email.reply_fields(account.address, automatic=True) if message.email else {}),
     )
     key = message_key(outgoing)
     request = OutboundRequest(
@@ -355,7 +356,15 @@ def _auto_reply(
         record=record.model_copy(update={"reply_message_id": outgoing.id}),
         outgoing=outgoing,
         request=request,
-        state=state.model_copy(update={"last_auto_reply_at": now}),
+        state=state.model_copy(
+            update={
+                "last_auto_reply_at": now,
+                "recent_auto_replies": [
+                    *(at for at in state.recent_auto_replies if now - at < AUTO_REPLY_DAY),
+                    now,
+                ][-MAX_AUTO_REPLIES_PER_DAY:],
+            }
+        ),
     )
 
 
@@ -388,6 +397,8 @@ def _writes(
         writes.append(touch_write(conversation_id, message.sent_at, _window(message), now, reply.record))
     if reply.outgoing is not None:
         writes.append(new_message_write(reply.outgoing))
+        if reply.outgoing.message_id:  # a reply to our auto-reply joins this conversation
+            writes.append(mail_ref_write(account_id, reply.outgoing.message_id, conversation_id))
     writes.append(contact_write(account_id, state))
     writes.append(new_message_write(inbound))
     if message.email is not None:

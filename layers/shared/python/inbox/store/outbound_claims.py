@@ -27,11 +27,22 @@ SENDING = MessageStatus.SENDING.value
 class OutboundClaim:
     """A message this delivery holds (`sending`, stamped `claimed_at`)."""
 
-    def __init__(self, table: Any, key: dict[str, str], item: dict[str, Any], claimed_at: str) -> None:
+    def __init__(
+        self,
+        table: Any,
+        key: dict[str, str],
+        item: dict[str, Any],
+        claimed_at: str,
+        *,
+        recovered: bool = False,
+    ) -> None:
         self.table = table
         self.key = key
         self.item = item  # the message as claimed
         self.claimed_at = claimed_at
+        # Taken over from a delivery whose lease ran out: it may have sent the message and died
+        # before recording it (a channel that can tell, email's Sent folder, checks first).
+        self.recovered = recovered
 
     def sent(
         self,
@@ -123,13 +134,15 @@ class OutboundClaims:
                     ":now": claimed_at,
                     ":expired": stamp(now - lease),
                 },
-                ReturnValues="ALL_NEW",
+                ReturnValues="ALL_OLD",
             )["Attributes"]
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             return None
-        return OutboundClaim(self.table, key, item, claimed_at)
+        recovered = item.get("status") == SENDING
+        claimed = {**item, "status": SENDING, "sending_since": claimed_at}
+        return OutboundClaim(self.table, key, claimed, claimed_at, recovered=recovered)
 
     def message(self, message_pk: str, message_sk: str) -> dict[str, Any] | None:
         """The message item as it is now (strongly consistent), None when there is none."""

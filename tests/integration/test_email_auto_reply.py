@@ -1,0 +1,226 @@
+"""An email auto-reply end to end in one process: a customer's mail is routed, its auto-reply is
+queued, the send function composes it and hands it to a real SMTP server (aiosmtpd) with every
+header RFC 3834 and RFC 5322 ask for, files a copy in the mailbox's Sent folder (Dovecot), and the
+customer's answer to the auto-reply joins the conversation."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from builders import call_api, invoke_handler, sqs_record
+from dovecot import LocalDovecot
+from inbox import aws
+from inbox.accounts.models import Account
+from inbox.email.ingest import hand_over
+from inbox.email.mailbox import RawMail
+from inbox.email.sending import already_in_sent
+from inbox.local.resources import LocalResources
+from inbox.routing.queue import InboundQueue
+from inbox.store.accounts import AccountStore
+from inbox.store.mail_objects import MailObjects
+from mail_flow import (
+    conversations_of,
+    create_imap_account,
+    drain_inbound,
+    function_variables,
+    messages_of,
+    queue_url,
+)
+from mail_peers import MailUser, SmtpServer
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def account(
+    aws: LocalResources, dovecot: LocalDovecot, smtp_server: SmtpServer, mail_user: MailUser
+) -> Iterator[Account]:
+    with function_variables(aws, "poll_email", "route", "send", "settings_api"):
+        created = create_imap_account(
+            host=dovecot.host,
+            port=dovecot.port,
+            security="none",
+            username=mail_user.username,
+            password=mail_user.password,
+            address="support@shop.example",
+            smtp_port=smtp_server.port,
+            smtp_security="none",
+        )
+        assert (
+            call_api("PATCH", f"/v1/accounts/{created['id']}", body={"sender_name": "Le Support Acmé"}).status
+            == 200
+        )
+        yield AccountStore().get(created["id"])
+
+
+def send_queued(resources: LocalResources) -> int:
+    """Run the send function on what the outbound queue holds; how many it sent."""
+    sqs = aws.client("sqs")
+    url = queue_url(resources, "OutboundQueue")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
+    messages = received.get("Messages", [])
+    records = [sqs_record(m["Body"], m["MessageId"], receipt=m["ReceiptHandle"]) for m in messages]
+    if records:
+        assert invoke_handler("send", {"Records": records}, timeout_seconds=30) == {"batchItemFailures": []}
+        for m in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return len(records)
+
+
+def customer_mail(subject: str, message_id: str, **headers: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = "Ana Silva <ana@customer.example>"
+    message["To"] = "support@shop.example"
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{message_id}>"
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content("Bonjour, une question.")
+    return message.as_bytes()
+
+
+def test_an_auto_reply_goes_out_by_smtp_with_its_headers_and_is_filed_in_sent(
+    aws: LocalResources,
+    account: Account,
+    smtp_server: SmtpServer,
+    dovecot: LocalDovecot,
+    mail_user: MailUser,
+) -> None:
+    rules = {
+        "enabled": True,
+        "cooldown_minutes": 0,
+        "rules": [{"trigger": "always", "message": "Merci, nous revenons vers vous."}],
+    }
+    assert call_api("PUT", f"/v1/accounts/{account.id}/auto-reply", body=rules).status == 200
+    signature = {"name": "Équipe", "html": "<p><b>L'équipe Acmé</b></p>", "default_for_account": True}
+    assert call_api("POST", f"/v1/accounts/{account.id}/signatures", body=signature).status == 201
+    before = len(smtp_server.received)
+    mail = customer_mail("Commande 42", "c42@customer.example", References="<older@customer.example>")
+    hand_over(
+        account,
+        [RawMail(raw=mail, arrived_at=NOW, folder="INBOX", uid="1")],
+        objects=MailObjects(),
+        queue=InboundQueue(),
+    )
+    drain_inbound(aws)
+
+    assert send_queued(aws) == 1
+    (received,) = smtp_server.received[before:]
+    assert list(received.recipients) == ["ana@customer.example"]
+    sent = email.message_from_bytes(received.content, policy=policy.default)
+    assert str(sent["Subject"]) == "Auto: Commande 42"
+    assert str(sent["Auto-Submitted"]) == "auto-replied"
+    assert str(sent["In-Reply-To"]) == "<c42@customer.example>"
+    assert str(sent["References"]).split() == ["<older@customer.example>", "<c42@customer.example>"]
+    assert str(sent["Message-ID"]).endswith("@shop.example>")
+    assert sent["From"].addresses[0].display_name == "Le Support Acmé"
+    plain = sent.get_body(preferencelist=("plain",))
+    html = sent.get_body(preferencelist=("html",))
+    assert plain is not None
+    assert html is not None
+    assert plain.get_content().count("L'équipe Acmé") == 1
+    assert html.get_content().count("L'équipe Acmé") == 1
+
+    (conversation,) = conversations_of(account.id)
+    reply = next(m for m in messages_of(conversation["id"]) if m["direction"] == "out")
+    assert reply["status"] == "sent"
+    message_id = str(sent["Message-ID"]).strip("<>")
+    assert reply["message_id"] == message_id
+    assert already_in_sent(account_config(account), mail_user.password, message_id)
+
+    # The customer answers the auto-reply: the answer joins the conversation.
+    answer = customer_mail("Re: Auto: Commande 42", "c43@customer.example", In_Reply_To=f"<{message_id}>")
+    hand_over(
+        account,
+        [RawMail(raw=answer, arrived_at=NOW, folder="INBOX", uid="2")],
+        objects=MailObjects(),
+        queue=InboundQueue(),
+    )
+    drain_inbound(aws)
+    assert [c["id"] for c in conversations_of(account.id)] == [conversation["id"]]
+
+
+def test_no_auto_reply_goes_to_a_bounce(
+    aws: LocalResources, account: Account, smtp_server: SmtpServer
+) -> None:
+    rules = {"enabled": True, "cooldown_minutes": 0, "rules": [{"trigger": "always", "message": "Merci."}]}
+    assert call_api("PUT", f"/v1/accounts/{account.id}/auto-reply", body=rules).status == 200
+    bounce = customer_mail(
+        "Undelivered Mail Returned to Sender",
+        "dsn1@mx.customer.example",
+        X_Failed_Recipients="someone@shop.example",
+    )
+    hand_over(
+        account,
+        [RawMail(raw=bounce, arrived_at=NOW, folder="INBOX", uid="3")],
+        objects=MailObjects(),
+        queue=InboundQueue(),
+    )
+    drain_inbound(aws)
+    assert send_queued(aws) == 0
+    (conversation,) = conversations_of(account.id)
+    detail: dict[str, Any] = call_api("GET", f"/v1/conversations/{conversation['id']}").body
+    assert detail["routing"]["auto_reply"]["decision"]["detail"] == "a bounce (X-Failed-Recipients)"
+
+
+def account_config(account: Account) -> Any:
+    from inbox.accounts.models import parse_config
+
+    return parse_config(account.provider, account.config)
+
+
+def test_a_delivery_that_died_after_sending_is_not_sent_twice(
+    aws: LocalResources, account: Account, smtp_server: SmtpServer, mail_user: MailUser
+) -> None:
+    from inbox.delivery.queue import OutboundRequest
+    from inbox.delivery.sender import LEASE
+    from inbox.email.outgoing import outgoing_email
+    from inbox.email.sending import file_in_sent, send_smtp
+    from inbox.store import dynamo
+    from inbox.store.outbound_claims import OutboundClaims
+
+    rules = {"enabled": True, "cooldown_minutes": 0, "rules": [{"trigger": "always", "message": "Merci."}]}
+    assert call_api("PUT", f"/v1/accounts/{account.id}/auto-reply", body=rules).status == 200
+    mail = customer_mail("Urgent", "urgent@customer.example")
+    hand_over(
+        account,
+        [RawMail(raw=mail, arrived_at=NOW, folder="INBOX", uid="4")],
+        objects=MailObjects(),
+        queue=InboundQueue(),
+    )
+    drain_inbound(aws)
+    request = OutboundRequest.model_validate_json(peek_outbound(aws))
+
+    # A delivery claimed it, sent it and filed it in Sent, then died before recording it.
+    table = dynamo.table()
+    claims = OutboundClaims(table)
+    died = claims.take(request.message_pk, request.message_sk, now=datetime.now(UTC) - 2 * LEASE, lease=LEASE)
+    assert died is not None
+    outgoing = outgoing_email(account, died.item, request.to, table)
+    config = account_config(account)
+    send_smtp(config, mail_user.password, outgoing.message, sender=account.address, recipients=[outgoing.to])
+    file_in_sent(config, mail_user.password, outgoing.message)
+    delivered = len(smtp_server.received)
+
+    # Its lease over, the queue delivers the request again: found in Sent, recorded, not resent.
+    assert send_queued(aws) == 1
+    assert len(smtp_server.received) == delivered
+    (conversation,) = conversations_of(account.id)
+    reply = next(m for m in messages_of(conversation["id"]) if m["direction"] == "out")
+    assert (reply["status"], reply["message_id"]) == ("sent", outgoing.message_id)
+
+
+def peek_outbound(resources: LocalResources) -> str:
+    """The body of the one request on the outbound queue, left there (visible again at once)."""
+    sqs = aws.client("sqs")
+    (message,) = sqs.receive_message(QueueUrl=queue_url(resources, "OutboundQueue"), VisibilityTimeout=0)[
+        "Messages"
+    ]
+    return str(message["Body"])
