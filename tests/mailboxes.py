@@ -106,7 +106,10 @@ def fill_maildir(
 def signed_in(server: LocalDovecot, user: MailUser) -> Iterator[imaplib.IMAP4]:
     imap = imaplib.IMAP4(server.host, server.port, timeout=10)
     try:
-        imap.login(user.username, user.password)
+        if user.password.isascii():
+            imap.login(user.username, user.password)
+        else:  # LOGIN carries ASCII only; SASL PLAIN carries UTF-8
+            imap.authenticate("PLAIN", lambda _: f"\0{user.username}\0{user.password}".encode())
         yield imap
     finally:
         with suppress(OSError, imaplib.IMAP4.error):

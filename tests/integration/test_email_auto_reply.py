@@ -224,3 +224,76 @@ def peek_outbound(resources: LocalResources) -> str:
         "Messages"
     ]
     return str(message["Body"])
+
+
+def test_two_auto_responders_of_the_product_facing_each_other_reply_once(
+    aws: LocalResources,
+    dovecot: LocalDovecot,
+    smtp_server: SmtpServer,
+    mail_user: MailUser,
+    accented_mail_user: MailUser,
+) -> None:
+    """Two accounts of the product, each the other's correspondent, on one Dovecot/aiosmtpd pair
+    (the test delivers what aiosmtpd accepts into the addressee's Dovecot mailbox, as an MTA would),
+    both answering everything at once (no cooldown): the first mail gets one auto-reply, and that
+    auto-reply none (Auto-Submitted), however many rounds run."""
+    from inbox.email import polling
+    from mailboxes import append
+
+    with function_variables(aws, "poll_email", "route", "send", "settings_api"):
+        users = {mail_user.username: mail_user, accented_mail_user.username: accented_mail_user}
+        accounts = {}
+        for user in users.values():
+            created = create_imap_account(
+                host=dovecot.host,
+                port=dovecot.port,
+                security="none",
+                username=user.username,
+                password=user.password,
+                address=user.username,
+                smtp_port=smtp_server.port,
+                smtp_security="none",
+                backfill_days=0,  # only what arrives from now on
+            )
+            rules = {
+                "enabled": True,
+                "cooldown_minutes": 0,
+                "rules": [{"trigger": "always", "message": "Absent."}],
+            }
+            assert call_api("PUT", f"/v1/accounts/{created['id']}/auto-reply", body=rules).status == 200
+            accounts[user.username] = created["id"]
+        for account_id in accounts.values():
+            polling.poll_mailbox(account_id, seconds=30)  # the cursors start at the end of each mailbox
+
+        first = EmailMessage()
+        first["From"] = accented_mail_user.username
+        first["To"] = mail_user.username
+        first["Subject"] = "Bonjour"
+        first["Message-ID"] = "<start-of-the-loop@mail-client.example>"  # not on the accounts' domain
+        first.set_content("Êtes-vous là ?")
+        append(dovecot, mail_user, first.as_bytes())
+        start = len(smtp_server.received)
+        for _ in range(3):  # rounds: poll both, route, send, deliver what went out
+            for account_id in accounts.values():
+                polling.poll_mailbox(account_id, seconds=30)
+            drain_inbound(aws)
+            send_queued(aws)
+            for sent in smtp_server.received[start:]:
+                for recipient in sent.recipients:
+                    append(dovecot, users[recipient], sent.content)
+            start = len(smtp_server.received)
+        replies = [
+            m
+            for account_id in accounts.values()
+            for conversation in conversations_of(account_id)
+            for m in messages_of(conversation["id"])
+            if m["direction"] == "out"
+        ]
+        assert [(r["subject"], r["status"]) for r in replies] == [("Auto: Bonjour", "sent")]
+        # The other side received that auto-reply, and left it unanswered as an automatic message.
+        (received,) = conversations_of(accounts[accented_mail_user.username])
+        assert received["subject"] == "Auto: Bonjour"
+        decision = call_api("GET", f"/v1/conversations/{received['id']}").body["routing"]["auto_reply"][
+            "decision"
+        ]
+        assert decision["reason"] == "automatic_message"
