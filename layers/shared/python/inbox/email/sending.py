@@ -42,7 +42,7 @@ def send_smtp(
     """Send `message` from `sender` to `recipients` (the envelope; Bcc recipients included, the Bcc
     header left out) within `timeout` seconds; its Message-ID, without <>, is the result's id.
     Raises `SendRefused`, `CredentialsRejected` or `SendLater` (see the module)."""
-    message_id = _message_id(message)
+    message_id = header_message_id(message)
     try:
         with SmtpSession.open(config, password, timeout=timeout) as session:
             session.send(message, sender=sender, recipients=recipients)
@@ -73,7 +73,7 @@ def file_in_sent(
         if folder is None:
             folder = SENT
             session.create(folder)
-        session.append(folder, ["\\Seen"], _as_filed(message))
+        session.append(folder, ["\\Seen"], wire_bytes(message))
         with contextlib.suppress(PeerError):  # filed already: a retry would file it twice
             session.logout()
     return folder
@@ -121,7 +121,7 @@ def _selectable(folders: list[tuple[frozenset[str], str]]) -> list[tuple[frozens
     return [(attributes, name) for attributes, name in lowered if not _UNSELECTABLE & attributes]
 
 
-def _as_filed(message: EmailMessage) -> bytes:
+def wire_bytes(message: EmailMessage) -> bytes:
     """The message as it went out (CRLF; UTF-8 headers where an address is beyond ASCII, as
     `SmtpSession.send` sends it then), Bcc header included."""
     from email.policy import SMTPUTF8, EmailPolicy
@@ -138,7 +138,8 @@ def _as_filed(message: EmailMessage) -> bytes:
     return message.as_bytes(policy=policy)
 
 
-def _message_id(message: EmailMessage) -> str:
+def header_message_id(message: EmailMessage) -> str:
+    """The message's Message-ID without <> (`ValueError` when it has none: every email we send has one)."""
     message_id = str(message.get("Message-ID", "")).strip().strip("<>")
     if not message_id:
         # The copy in Sent and the check before a retry both find the message by it.
