@@ -42,6 +42,7 @@ HEADERS_PEEK_BYTES = 2 * 1024 * 1024
 @dataclass(frozen=True)
 class Quarantined:
     reason: str
+    raw: bytes | None = None  # the mail as read, so quarantining it reads it no second time
 
 
 def route_mail(
@@ -85,7 +86,8 @@ def _route(
 ) -> None:
     admitted = admit(mail, objects=objects)
     if isinstance(admitted, Quarantined):
-        _quarantined(quarantine(mail, admitted.reason, objects=objects, sync=sync or MailboxSyncStore()))
+        store = sync or MailboxSyncStore()
+        _quarantined(quarantine(mail, admitted.reason, objects=objects, sync=store, raw=admitted.raw))
         return
     try:
         route(admitted)
@@ -110,10 +112,10 @@ def admit(mail: InboundMail, *, objects: MailObjects) -> InboundMessage | Quaran
     try:
         parsed = parse_mail(raw)
     except Unparseable as refused:
-        return Quarantined(reason=refused.reason)
+        return Quarantined(reason=refused.reason, raw=raw)
     contact = parsed.contact
     if contact is None:  # parse_mail refuses these; kept as a guard for the type checker
-        return Quarantined(reason="no sender address (From)")
+        return Quarantined(reason="no sender address (From)", raw=raw)
     attachments = _keep_attachments(mail, parsed, objects)
     text, text_cut = _cut(parsed.text, MAX_TEXT_BYTES)
     html, html_cut = _cut(parsed.html, MAX_HTML_BYTES) if parsed.html is not None else (None, False)
@@ -145,9 +147,12 @@ def admit(mail: InboundMail, *, objects: MailObjects) -> InboundMessage | Quaran
     )
 
 
-def quarantine(mail: InboundMail, reason: str, *, objects: MailObjects, sync: MailboxSyncStore) -> bool:
-    """Keep the mail in quarantine with `reason` (once per identity); False when it was already."""
-    subject, sender = _peek(objects, mail.raw_key)
+def quarantine(
+    mail: InboundMail, reason: str, *, objects: MailObjects, sync: MailboxSyncStore, raw: bytes | None = None
+) -> bool:
+    """Keep the mail in quarantine with `reason` (once per identity); False when it was already.
+    `raw`: its bytes when already read (else read from the bucket for its Subject and From)."""
+    subject, sender = _peek(objects, mail.raw_key, raw)
     kept = sync.quarantine(
         QuarantinedMail(
             id=new_id("qtn"),
@@ -196,13 +201,14 @@ def _keep_attachments(mail: InboundMail, parsed: ParsedMail, objects: MailObject
     return kept
 
 
-def _peek(objects: MailObjects, key: str) -> tuple[str | None, str | None]:
+def _peek(objects: MailObjects, key: str, raw: bytes | None) -> tuple[str | None, str | None]:
     """Subject and From of a mail that would not parse, when its headers can say (for the list)."""
     from email.parser import BytesHeaderParser
     from email.policy import compat32
 
     try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(objects.get(key)[:HEADERS_PEEK_BYTES])
+        head = (raw if raw is not None else objects.get(key))[:HEADERS_PEEK_BYTES]
+        headers = BytesHeaderParser(policy=compat32).parsebytes(head)
         subject, sender = headers.get("Subject"), headers.get("From")
         return (str(subject)[:500] if subject else None, str(sender)[:500] if sender else None)
     except Exception:  # best effort: the reason and the raw bytes are what matter

@@ -76,6 +76,7 @@ def fan_out(
         jobs.queue(due, reason="tick", dedupe=minute)
         queued += len(due)
     logger.info("Email polls queued", extra={"accounts": queued})
+    metrics.add_metric(name="EmailPollsQueued", unit="Count", value=queued)
     return queued
 
 
