@@ -46,6 +46,16 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 EMAIL_POLL_SCHEDULE = "email_poll"
 TEMPLATE_SYNC_SCHEDULE = "template_sync"
 META_APP_SECRET_NAME = "inbox/meta-app"  # noqa: S105 (a name, not a secret)
+OAUTH_APPS_SECRET_NAME = "inbox/oauth-apps"  # noqa: S105 (a name, not a secret)
+OAUTH_APP_FIELDS = (
+    "google_client_id",
+    "google_client_secret",
+    "microsoft_client_id",
+    "microsoft_client_secret",
+    "microsoft_tenant",
+)
+# Where Google and Microsoft send the admin back: open routes (the single-use state authenticates).
+OAUTH_CALLBACK_PATHS = ("/v1/oauth/google/callback", "/v1/oauth/microsoft/callback")
 # What never goes into an asset: caches, and the local-only parts of the package.
 ASSET_EXCLUDES = ["**/__pycache__", "*.pyc", "python/inbox/local", "python/inbox/cli.py"]
 # The wildcard actions of CDK's bucket grants (grant_read, grant_put, grant_read_write).
@@ -128,13 +138,19 @@ class InboxStack(cdk.Stack):
         )
 
         self.meta_app_secret = self._meta_app_secret()
+        self.oauth_apps_secret = self._oauth_apps_secret()
         common = {env_name("table_name"): self.table.table_name}
         mail = {env_name("mail_bucket"): self.mail_bucket.bucket_name}
         # The literal name (not the ARN-derived token), which GetSecretValue accepts as is.
         meta = {env_name("meta_app_secret_name"): META_APP_SECRET_NAME}
         # The poll queue: `POST /v1/accounts/{id}/sync` asks for a poll now.
         poll_jobs = {env_name("email_poll_queue_url"): self.email_poll_queue.queue_url}
-        settings_api = self._function(SETTINGS_API, assets, {**common, **meta, **mail, **poll_jobs})
+        # Gmail and Office 365: the OAuth apps, for connecting (the API) and refreshing (poll, send).
+        oauth_apps = {env_name("oauth_apps_secret_name"): OAUTH_APPS_SECRET_NAME}
+        public_url = {env_name("public_url"): self.api.api_endpoint}
+        settings_api = self._function(
+            SETTINGS_API, assets, {**common, **meta, **mail, **poll_jobs, **oauth_apps, **public_url}
+        )
         webhook = self._function(
             WEBHOOK_WHATSAPP,
             assets,
@@ -151,6 +167,7 @@ class InboxStack(cdk.Stack):
             {
                 **common,
                 **mail,
+                **oauth_apps,
                 env_name("inbound_queue_url"): self.inbound_queue.queue_url,
                 env_name("email_poll_queue_url"): self.email_poll_queue.queue_url,
             },
@@ -165,9 +182,10 @@ class InboxStack(cdk.Stack):
             assets,
             {
                 **common,
+                **oauth_apps,
                 # The queue's URL to postpone a message's retry; the public URL for Twilio's status callbacks.
                 env_name("outbound_queue_url"): self.outbound_queue.queue_url,
-                env_name("public_url"): self.api.api_endpoint,
+                **public_url,
             },
         )
         # Asks Meta and Twilio about pending templates (their base URLs default to the real ones).
@@ -193,8 +211,11 @@ class InboxStack(cdk.Stack):
         self.mail_bucket.grant_read_write(route)
         self.mail_bucket.grant_read(settings_api)
         self._grant_secrets(settings_api, secrets_arn, write=True)
-        for reader in (webhook, poll_email, route, send, sync_templates):
+        for reader in (webhook, route, sync_templates):
             self._grant_secrets(reader, secrets_arn, write=False)
+        # They refresh OAuth access and save what the provider rotates (`inbox.oauth.tokens`).
+        for refresher in (poll_email, send):
+            self._grant_secrets(refresher, secrets_arn, write=False, rotate=True)
 
         route.add_event_source(
             event_sources.SqsEventSource(self.inbound_queue, batch_size=10, report_batch_item_failures=True)
@@ -232,6 +253,10 @@ class InboxStack(cdk.Stack):
         cdk.CfnOutput(self, "UserPoolClientId", value=self.user_pool_client.user_pool_client_id)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
         cdk.CfnOutput(self, "MetaAppSecretName", value=self.meta_app_secret.secret_name)
+        cdk.CfnOutput(self, "OAuthAppsSecretName", value=self.oauth_apps_secret.secret_name)
+        for path in OAUTH_CALLBACK_PATHS:
+            name = "GoogleRedirectUri" if "google" in path else "MicrosoftRedirectUri"
+            cdk.CfnOutput(self, name, value=f"{self.api.api_endpoint}{path}")
 
     def _table(self) -> dynamodb.Table:
         table = dynamodb.Table(
@@ -400,8 +425,12 @@ class InboxStack(cdk.Stack):
         function.node.default_child.add_metadata(FUNCTION_METADATA, spec.name)  # type: ignore[union-attr]
         return function
 
-    def _grant_secrets(self, function: lambda_.Function, secrets_arn: str, *, write: bool) -> None:
+    def _grant_secrets(
+        self, function: lambda_.Function, secrets_arn: str, *, write: bool, rotate: bool = False
+    ) -> None:
         actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+        if rotate:
+            actions += ["secretsmanager:PutSecretValue"]
         if write:
             actions += [
                 "secretsmanager:CreateSecret",
@@ -467,6 +496,10 @@ class InboxStack(cdk.Stack):
             path="/v1/{proxy+}", methods=[apigw.HttpMethod.ANY], integration=api_integration, authorizer=jwt
         )
         open_routes = []
+        for path in OAUTH_CALLBACK_PATHS:
+            open_routes += self.api.add_routes(
+                path=path, methods=[apigw.HttpMethod.GET], integration=api_integration
+            )
         for path in ("/openapi.json", "/docs"):
             open_routes += self.api.add_routes(
                 path=path, methods=[apigw.HttpMethod.GET], integration=api_integration
@@ -490,7 +523,8 @@ class InboxStack(cdk.Stack):
                     NagPackSuppression(
                         id="AwsSolutions-APIG4",
                         reason="Open on purpose: webhooks are authenticated by the provider signature (Meta "
-                        "HMAC, Twilio signature) in the function; the API description is public.",
+                        "HMAC, Twilio signature) in the function, OAuth callbacks by their single-use "
+                        "state; the API description is public.",
                     )
                 ],
             )
@@ -518,6 +552,31 @@ class InboxStack(cdk.Stack):
                     id="AwsSolutions-SMG4",
                     reason="The Meta app secret is issued and rotated in Meta's dashboard, not by a "
                     "rotation Lambda; the deployer pastes the new value here.",
+                )
+            ],
+        )
+        return secret
+
+    def _oauth_apps_secret(self) -> secretsmanager.Secret:
+        """The Google and Microsoft OAuth apps' client ids and secrets, empty until the deployer
+        pastes them from Google Cloud's and Entra's consoles (README, "Gmail and Office 365")."""
+        secret = secretsmanager.Secret(
+            self,
+            "OAuthAppsSecret",
+            secret_name=OAUTH_APPS_SECRET_NAME,
+            description="Google and Microsoft OAuth apps: " + ", ".join(OAUTH_APP_FIELDS),
+            secret_string_value=cdk.SecretValue.unsafe_plain_text(
+                json.dumps(dict.fromkeys(OAUTH_APP_FIELDS, ""))
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        NagSuppressions.add_resource_suppressions(
+            secret,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-SMG4",
+                    reason="OAuth client secrets are issued and rotated in Google's and Microsoft's "
+                    "consoles, not by a rotation Lambda; the deployer pastes the new value here.",
                 )
             ],
         )

@@ -26,6 +26,7 @@ for name in [n for n in os.environ if n.startswith(("POWERTOOLS_", "INBOX_"))]:
     # The shell running the tests may have its own; the product must not see them.
     os.environ.pop(name, None)
 
+from https_standins import https_server, stand_in_ca, trust_stand_ins  # noqa: E402, F401 (fixtures)
 from inbox.local import resources  # noqa: E402
 from inbox.local.stack import synthesize  # noqa: E402
 from inbox.local.template import Template  # noqa: E402

@@ -61,6 +61,9 @@ class FakeMailboxSync:
             if self.steal_lease_after_saves == 0:
                 self.holder = "another poll"
 
+    def sync(self, account_id: str) -> MailboxSync:
+        return self.state
+
     def record_poll(self, account_id: str, at: datetime, *, error: SyncError | None) -> None:
         self.state = self.state.model_copy(update={"last_polled_at": at, "last_error": error})
         self.journal.write(f"recorded {error.code if error else 'success'}")

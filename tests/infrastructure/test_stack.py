@@ -131,10 +131,27 @@ def test_webhook_routes_are_open_to_the_providers(template_json: dict[str, Any])
         assert route.get("AuthorizationType", "NONE") == "NONE", route["RouteKey"]
 
 
-def test_every_v1_route_requires_a_cognito_token(stack: InboxStack, template_json: dict[str, Any]) -> None:
-    # Given the routes under /v1 and the stack's one authorizer
+def test_only_the_oauth_callbacks_are_open_under_v1(template_json: dict[str, Any]) -> None:
+    # Given the /v1 routes without an authorizer
     routes = route_properties(template_json)
-    v1 = [r for r in routes if route_path(r["RouteKey"]).startswith("/v1")]
+    open_v1 = sorted(
+        r["RouteKey"]
+        for r in routes
+        if route_path(r["RouteKey"]).startswith("/v1") and r.get("AuthorizationType", "NONE") == "NONE"
+    )
+
+    # Then they are exactly where Google and Microsoft send the admin back (the state authenticates)
+    assert open_v1 == ["GET /v1/oauth/google/callback", "GET /v1/oauth/microsoft/callback"]
+
+
+def test_every_v1_route_requires_a_cognito_token(stack: InboxStack, template_json: dict[str, Any]) -> None:
+    # Given the routes under /v1 (but the OAuth callbacks) and the stack's one authorizer
+    routes = route_properties(template_json)
+    v1 = [
+        r
+        for r in routes
+        if route_path(r["RouteKey"]).startswith("/v1") and not r["RouteKey"].endswith("/callback")
+    ]
     authorizers = resources_of_type(template_json, "AWS::ApiGatewayV2::Authorizer")
     assert v1
     assert len(authorizers) == 1

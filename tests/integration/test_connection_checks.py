@@ -526,7 +526,7 @@ def test_whatsapp_providers_run_their_one_check(httpserver: HTTPServer) -> None:
         ),
     ],
 )
-def test_oauth_providers_have_no_connection_test_yet(
+def test_oauth_providers_point_to_their_status_and_sync_instead_of_a_test(
     provider: Provider, config: Any, credentials: Any, service: str
 ) -> None:
     report = run_checks(
@@ -542,7 +542,7 @@ def test_oauth_providers_have_no_connection_test_yet(
     assert check.name == "oauth"
     assert failure(check) == (
         "protocol",
-        f"{service} (OAuth); a connection test is not available for this provider yet.",
+        f"{service} (OAuth); the account's status and its sync show whether the mailbox works.",
     )
 
 

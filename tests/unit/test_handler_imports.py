@@ -21,8 +21,9 @@ LAYER = ROOT / "layers" / "shared" / "python"
 # Loaded by no handler at import.
 NEVER = (
     "aws_xray_sdk",  # X-Ray SDK: the traced handlers load it on their first call, if tracing is on
-    "msal",
-    "google.auth",
+    "msal",  # Office 365: loaded by the code that connects, refreshes or calls such an account
+    "google.auth",  # Gmail: likewise
+    "requests",  # the session msal and google-auth take
     "twilio",  # the webhook's signature check imports it for a Twilio request
     "imaplib",  # connection checks only
     "smtplib",

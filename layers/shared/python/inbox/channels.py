@@ -288,7 +288,9 @@ class Imap(Adapter):
 
 
 class OAuthMailbox(Adapter):
-    """Gmail and Office 365: they connect through their OAuth flows, which have no connection test yet."""
+    """Gmail and Office 365: connected through their OAuth flows (`inbox.oauth`), read and sent
+    through their HTTP APIs with the account's access token (`inbox.oauth.tokens`, which loads
+    the credentials itself: it may have to refresh and save them)."""
 
     def __init__(self, provider: Provider, label: str, service: str) -> None:
         self.provider, self.label, self.service = provider, label, service
@@ -305,8 +307,8 @@ class OAuthMailbox(Adapter):
         from inbox.accounts.check_report import Check, CheckError
 
         message = (
-            f"{self.label} accounts connect by signing in with {self.service} (OAuth); "
-            "a connection test is not available for this provider yet."
+            f"{self.label} accounts connect by signing in with {self.service} (OAuth); the account's "
+            "status and its sync show whether the mailbox works."
         )
         return [Check(name="oauth", ok=False, error=CheckError(code="protocol", message=message))]
 

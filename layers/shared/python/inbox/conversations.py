@@ -131,6 +131,8 @@ class Message(BaseModel):
     message_id: str | None = None
     in_reply_to: str | None = Field(default=None, description="email: the Message-ID this one answers")
     references: list[str] | None = None
+    # Email: the provider's thread (Gmail's threadId), so a reply is sent into it; internal.
+    thread_id: str | None = Field(default=None, exclude=True)
     attachments: list[Attachment] | None = None
     body_truncated: bool | None = Field(
         default=None, description="text or HTML cut at 100 KB to fit the store; the raw mail is whole"

@@ -41,3 +41,11 @@ class Unauthenticated(InboxError):
 
 class Forbidden(InboxError):
     """The caller is known but not allowed to do this."""
+
+
+class BadRequest(InboxError):
+    """A request that cannot be acted on as made (a forged or expired OAuth state)."""
+
+
+class NotConfigured(InboxError):
+    """The deployment lacks a setting the request needs (an OAuth app): the deployer's to fix."""

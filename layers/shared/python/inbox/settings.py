@@ -44,6 +44,14 @@ class Settings(BaseModel):
     gmail_api_url: str = "https://gmail.googleapis.com"
     microsoft_login_url: str = "https://login.microsoftonline.com"
     microsoft_graph_url: str = "https://graph.microsoft.com"
+    google_accounts_url: str = "https://accounts.google.com"  # the consent page's host
+    # The OAuth apps (`inbox.oauth.apps`); deployed, the secret below holds them.
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    microsoft_client_id: str | None = None
+    microsoft_client_secret: str | None = None
+    microsoft_tenant: str | None = None
+    oauth_apps_secret_name: str | None = None
     public_url: str | None = None
     # A PEM bundle trusted besides the system's authorities (`inbox.trust`).
     ca_bundle: str | None = None

@@ -1,8 +1,8 @@
 """What Test connection answers, and the words for what went wrong reaching a peer.
 
-A `ConnectionReport` holds one `Check` per peer; a failed check's `CheckError` says, in one of six
-codes (dns, connect, timeout, tls, auth, protocol) and in words a person understands, what went
-wrong. The channel clients raise `PeerError` with the same codes (`inbox.email.imap` and
+A `ConnectionReport` holds one `Check` per peer; a failed check's `CheckError` says, in one of seven
+codes (dns, connect, timeout, tls, auth, protocol, throttled) and in words a person understands,
+what went wrong. The channel clients raise `PeerError` with the same codes (`inbox.email.imap` and
 `inbox.email.smtp`), so the checks, the email poller and the sender speak of failures alike.
 """
 
@@ -13,7 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-ErrorCode = Literal["dns", "connect", "timeout", "tls", "auth", "protocol"]
+# `throttled`: the provider asked to slow down (quota); never the account's fault.
+ErrorCode = Literal["dns", "connect", "timeout", "tls", "auth", "protocol", "throttled"]
 
 
 class CheckError(BaseModel):
@@ -35,13 +36,14 @@ class ConnectionReport(BaseModel):
 class PeerError(Exception):
     """A peer could not be reached, or did not answer what we need: `error` says which, in words."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.error = CheckError(code=code, message=message)
+        self.retry_after = retry_after  # seconds, when the peer said when to come back
 
     def hiding(self, secret: str) -> PeerError:
         """The same error with `secret` (a password a peer may echo) left out of its message."""
-        return PeerError(self.error.code, hide(self.error.message, secret))
+        return PeerError(self.error.code, hide(self.error.message, secret), retry_after=self.retry_after)
 
 
 def network_error(

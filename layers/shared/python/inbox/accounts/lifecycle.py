@@ -17,6 +17,7 @@ from inbox.accounts.models import (
     CHANNEL_OF,
     Account,
     AccountCreate,
+    AccountCredentials,
     AccountStatus,
     AccountUpdate,
     Provider,
@@ -54,16 +55,58 @@ def create_account(
     )
     if credentials is None and provider not in OAUTH_PROVIDERS:
         raise _invalid("credentials", "is required")
+    return _create(
+        data.name,
+        provider,
+        address,
+        config.model_dump(mode="json", exclude_none=True),
+        credentials,
+        sender_name=data.sender_name,
+        accounts=accounts,
+        vault=vault,
+        now=now,
+    )
+
+
+def create_connected(
+    provider: Provider,
+    address: str,
+    config: dict[str, Any],
+    credentials: AccountCredentials,
+    *,
+    accounts: AccountStore,
+    vault: CredentialVault,
+    now: datetime | None = None,
+) -> Account:
+    """For the connect flows (OAuth): a new `active` account for the mailbox the provider named,
+    with the credentials the flow gave (named after its address; the admin renames it at will)."""
+    settings = parse_config(provider, config).model_dump(mode="json", exclude_none=True)
+    address = parse_address(provider, address)
+    return _create(address, provider, address, settings, credentials, accounts=accounts, vault=vault, now=now)
+
+
+def _create(
+    name: str,
+    provider: Provider,
+    address: str,
+    config: dict[str, Any],
+    credentials: AccountCredentials | None,
+    *,
+    accounts: AccountStore,
+    vault: CredentialVault,
+    now: datetime | None,
+    sender_name: str | None = None,
+) -> Account:
     stamp = now or datetime.now(UTC)
     connected = credentials is not None
     account = Account(
         id=new_id("acc"),
         channel=CHANNEL_OF[provider],
         provider=provider,
-        name=data.name,
+        name=name,
         address=address,
-        sender_name=data.sender_name,
-        config=config.model_dump(mode="json", exclude_none=True),
+        sender_name=sender_name,
+        config=config,
         status=AccountStatus.ACTIVE if connected else AccountStatus.ERROR,
         status_reason=None if connected else NOT_CONNECTED,
         status_changed_at=stamp,
@@ -148,25 +191,45 @@ def record_credentials_rejected(
     return _set_status(account_id, accounts, rejected, now)
 
 
-def record_reconnected(account_id: str, *, accounts: AccountStore, now: datetime | None = None) -> Account:
+def record_reconnected(
+    account_id: str,
+    *,
+    accounts: AccountStore,
+    now: datetime | None = None,
+    config: dict[str, Any] | None = None,
+) -> Account:
     """For the connect flows (OAuth, embedded signup): new credentials were stored; an account in
-    `error` is `active` again."""
+    `error` is `active` again. `config`: provider settings the flow learnt (merged into the
+    account's)."""
 
     def reconnected(account: Account) -> tuple[AccountStatus, str | None]:
         if account.status is AccountStatus.ERROR:
             return AccountStatus.ACTIVE, None
         return account.status, account.status_reason
 
-    return _set_status(account_id, accounts, reconnected, now, has_credentials=True)
+    def merged(account: Account) -> dict[str, Any]:
+        if not config:
+            return {}
+        settings = parse_config(account.provider, {**account.config, **config})
+        return {"config": settings.model_dump(mode="json", exclude_none=True)}
+
+    return _set_status(account_id, accounts, reconnected, now, changes=merged, has_credentials=True)
 
 
 def _set_status(
-    account_id: str, accounts: AccountStore, decide: Decision, now: datetime | None, **also: Any
+    account_id: str,
+    accounts: AccountStore,
+    decide: Decision,
+    now: datetime | None,
+    *,
+    changes: Callable[[Account], dict[str, Any]] | None = None,
+    **also: Any,
 ) -> Account:
     for attempt in range(CONCURRENT_RETRIES):
         current, version = accounts.read(account_id)
         status, reason = decide(current)
-        if (status, reason) == (current.status, current.status_reason) and not also:
+        extra = {**also, **(changes(current) if changes else {})}
+        if (status, reason) == (current.status, current.status_reason) and not extra:
             return current
         stamp = now or datetime.now(UTC)
         changed = status != current.status
@@ -176,7 +239,7 @@ def _set_status(
                 "status_reason": reason,
                 "updated_at": stamp,
                 "status_changed_at": stamp if changed else current.status_changed_at,
-                **also,
+                **extra,
             }
         )
         try:

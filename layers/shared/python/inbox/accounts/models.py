@@ -188,6 +188,10 @@ class ImapCredentials(_Strict):
 
 class GmailCredentials(_Strict):
     refresh_token: SecretStr = Field(min_length=1)
+    # The last access token and when it expires, kept so polls and sends share one refresh
+    # (`inbox.oauth.tokens`); set by the product, not by the admin.
+    access_token: SecretStr | None = None
+    access_token_expires_at: datetime | None = None
 
 
 class Office365Credentials(_Strict):

@@ -22,7 +22,17 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from inbox.errors import Conflict, FieldProblem, Forbidden, InboxError, Invalid, NotFound, Unauthenticated
+from inbox.errors import (
+    BadRequest,
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    InboxError,
+    Invalid,
+    NotConfigured,
+    NotFound,
+    Unauthenticated,
+)
 from inbox.observability import logger
 from inbox.provider_errors import ProviderUnavailable
 
@@ -33,6 +43,8 @@ _STATUS: dict[type[InboxError], HTTPStatus] = {
     Unauthenticated: HTTPStatus.UNAUTHORIZED,
     Forbidden: HTTPStatus.FORBIDDEN,
     ProviderUnavailable: HTTPStatus.BAD_GATEWAY,
+    BadRequest: HTTPStatus.BAD_REQUEST,
+    NotConfigured: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 _DESCRIPTIONS = {
     HTTPStatus.BAD_REQUEST: "The body is not JSON (`invalid_json`)",

@@ -42,6 +42,7 @@ class Outgoing:
     message: EmailMessage
     message_id: str  # normalized, without <>
     to: str  # the address it goes to
+    thread_id: str | None = None  # the provider's thread it answers (Gmail's threadId), if known
 
 
 class NoRecipient(Exception):

@@ -143,6 +143,7 @@ def admit(mail: InboundMail, *, objects: MailObjects) -> InboundMessage | Quaran
             attachments=attachments,
             raw_key=mail.raw_key,
             body_truncated=text_cut or html_cut,
+            thread_id=mail.thread_id,
         ),
     )
 

@@ -64,6 +64,7 @@ def hand_over(
                 arrived_at=mail.arrived_at,
                 received_at=received_at,
                 folder=mail.folder,
+                thread_id=mail.thread_id,
             )
             for key, mail in zip(keys, mails, strict=True)
         ]

@@ -1,11 +1,12 @@
 """A mailbox source: what every email provider's sync gives the ingest pipeline.
 
-IMAP today (`inbox.email.imap_source`), Gmail and Office 365 next, all behind one shape: the
-source gets the account's cursor (None on the first poll) and yields `Batch`es of new raw
-messages, each with the cursor *after* it. The poller hands a batch over durably (raw bytes to
-S3, a reference on the inbound queue) and only then saves that batch's cursor, so a poll killed
-at any point loses nothing: the next poll starts from the last saved cursor and fetches again
-what was not handed over (the router drops the copies it already has, by message identity).
+IMAP (`inbox.email.imap_source`), Gmail (`gmail_source`) and Office 365 (`graph_source`), all
+behind one shape: the source gets the account's cursor (None on the first poll) and yields
+`Batch`es of new raw messages, each with the cursor *after* it. The poller hands a batch over
+durably (raw bytes to S3, a reference on the inbound queue) and only then saves that batch's
+cursor, so a poll killed at any point loses nothing: the next poll starts from the last saved
+cursor and fetches again what was not handed over (the router drops the copies it already has,
+by message identity).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class RawMail:
     raw: bytes
     arrived_at: datetime  # IMAP INTERNALDATE, Gmail internalDate, Graph receivedDateTime
     folder: str  # where it was found (IMAP folder; "INBOX" for the APIs)
-    uid: str  # the server's id for it in that folder (IMAP UID), for logs
+    uid: str  # the server's id for it in that folder (IMAP UID, Gmail or Graph message id), for logs
+    thread_id: str | None = None  # the provider's thread (Gmail's threadId): replies are sent into it
 
 
 @dataclass(frozen=True)

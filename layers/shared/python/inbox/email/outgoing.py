@@ -6,6 +6,7 @@ account's transport (`inbox.channels`: SMTP for IMAP accounts, with a copy filed
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from inbox.accounts.models import Account
@@ -34,7 +35,7 @@ def outgoing_email(account: Account, item: dict[str, Any], to: str, table: Any) 
             reply_to=[],
             sender=None,
         )
-    return compose(
+    outgoing = compose(
         from_address=account.address,
         from_name=account.sender_name or account.name,
         text=str(message.get("text") or ""),
@@ -46,6 +47,7 @@ def outgoing_email(account: Account, item: dict[str, Any], to: str, table: Any) 
         automatic=automatic,
         message_id=message.get("message_id"),
     )
+    return replace(outgoing, thread_id=message.get("thread_id"))
 
 
 def email_sender(

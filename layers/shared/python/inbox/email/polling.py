@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inbox.accounts.check_report import PeerError
@@ -132,6 +132,9 @@ def poll_mailbox(
         return PollResult(skipped="account deleted")
     if not pollable(account):
         return PollResult(skipped=f"{account.channel} account {account.status}")
+    if (waiting := _throttled_until(account_id, c)) is not None:
+        logger.info("Provider asked to wait: poll skipped", extra={"account_id": account_id})
+        return PollResult(skipped=f"throttled until {waiting.isoformat()}")
     holder = new_id("poll")
     if not c.sync.acquire_lease(account_id, holder, seconds=LEASE_SECONDS):
         logger.info("Mailbox already being polled", extra={"account_id": account_id})
@@ -171,7 +174,8 @@ def _poll(account: Account, holder: str, deadline: float, c: Collaborators) -> P
         metrics.add_metric(name="EmailMessagesFetched", unit="Count", value=handed_over)
         if failure.error.code == "auth" and _same_credentials(account, credentials, c):
             return _refused(account, failure.error.message, c)
-        return _failed(account, failure.error.code, failure.error.message, c, handed_over)
+        retry_at = c.clock() + timedelta(seconds=failure.retry_after) if failure.retry_after else None
+        return _failed(account, failure.error.code, failure.error.message, c, handed_over, retry_at)
     except LeaseLost:
         logger.warning("Poll outlived its lease: stopped", extra={"account_id": account.id})
         return PollResult(handed_over=handed_over, error="lease_lost")
@@ -191,10 +195,24 @@ def _adapter_source(account: Account, credentials: Any) -> MailboxSource:
     return adapter(account.provider).mailbox_source(account, credentials)
 
 
+def _throttled_until(account_id: str, c: Collaborators) -> datetime | None:
+    """When the provider's last "slow down" ends, if it has not yet."""
+    error = c.sync.sync(account_id).last_error
+    if error is None or error.retry_at is None or error.retry_at <= c.clock():
+        return None
+    return error.retry_at
+
+
 def _same_credentials(account: Account, used: Any, c: Collaborators) -> bool:
     """Whether the refused credentials are still the stored ones (an admin may have just fixed
-    them: the next poll tries the new ones instead of putting the account in error)."""
+    them: the next poll tries the new ones instead of putting the account in error). An OAuth
+    account's refusal was already checked so, under its token lease (`inbox.oauth.tokens`): its
+    stored credentials change with every refresh."""
+    from inbox.accounts.lifecycle import OAUTH_PROVIDERS
     from inbox.accounts.models import CREDENTIALS_MODEL
+
+    if account.provider in OAUTH_PROVIDERS:
+        return True
 
     try:
         return bool(c.vault.load(account.id, CREDENTIALS_MODEL[account.provider]) == used)
@@ -213,10 +231,19 @@ def _refused(account: Account, reason: str, c: Collaborators) -> PollResult:
     return PollResult(error="auth")
 
 
-def _failed(account: Account, code: str, message: str, c: Collaborators, handed_over: int) -> PollResult:
+def _failed(
+    account: Account,
+    code: str,
+    message: str,
+    c: Collaborators,
+    handed_over: int,
+    retry_at: datetime | None = None,
+) -> PollResult:
     from inbox.email.sync_state import SyncError
 
     now = c.clock()
-    c.sync.record_poll(account.id, now, error=SyncError(code=code, message=message, at=now))
+    c.sync.record_poll(
+        account.id, now, error=SyncError(code=code, message=message, at=now, retry_at=retry_at)
+    )
     logger.warning("Mailbox poll failed", extra={"account_id": account.id, "code": code})
     return PollResult(handed_over=handed_over, error=code)

@@ -13,9 +13,11 @@ from pydantic import BaseModel, Field
 
 
 class SyncError(BaseModel):
-    code: str = Field(description="dns, connect, timeout, tls, auth, protocol, storage")
+    code: str = Field(description="dns, connect, timeout, tls, auth, protocol, throttled, storage")
     message: str
     at: datetime
+    # The provider asked to come back later (throttled): polls wait until then.
+    retry_at: datetime | None = None
 
 
 class MailboxSync(BaseModel):

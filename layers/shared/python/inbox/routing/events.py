@@ -114,6 +114,7 @@ class EmailDetails(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list)
     raw_key: str
     body_truncated: bool = False
+    thread_id: str | None = None  # the provider's thread (Gmail's threadId): replies go into it
 
     def reply_fields(self, account_address: str, *, automatic: bool) -> dict[str, Any]:
         """What a reply to this email records before it is sent: its own Message-ID (chosen now,
@@ -126,6 +127,7 @@ class EmailDetails(BaseModel):
             "subject": reply_subject(self.subject, automatic=automatic),
             "in_reply_to": self.message_id,
             "references": [*self.references, *([self.message_id] if self.message_id else [])] or None,
+            "thread_id": self.thread_id,
         }
 
     def message_fields(self) -> dict[str, Any]:
@@ -140,6 +142,7 @@ class EmailDetails(BaseModel):
             "attachments": self.attachments,
             "raw_key": self.raw_key,
             "body_truncated": self.body_truncated or None,
+            "thread_id": self.thread_id,
         }
 
 
@@ -183,6 +186,7 @@ class InboundMail(BaseModel):
     arrived_at: datetime = Field(description="when it arrived in the mailbox (IMAP INTERNALDATE)")
     received_at: datetime = Field(description="when the poller fetched it")
     folder: str
+    thread_id: str | None = Field(default=None, description="the provider's thread (Gmail's threadId)")
 
 
 class DeliveryStatus(StrEnum):

@@ -27,6 +27,10 @@ def account_key(account_id: str) -> dict[str, str]:
     return items.key(f"ACCOUNT#{account_id}", "ACCOUNT")
 
 
+def address_key(provider: Provider, address: str) -> dict[str, str]:
+    return items.key(f"ACCOUNT_ADDRESS#{provider}#{address.lower()}", "CLAIM")
+
+
 def meta_phone_number_key(phone_number_id: str) -> dict[str, str]:
     return items.key(f"META_PHONE_NUMBER#{phone_number_id}", "CLAIM")
 
@@ -34,7 +38,7 @@ def meta_phone_number_key(phone_number_id: str) -> dict[str, str]:
 def _claims(account: Account) -> list[Claim]:
     claims = [
         Claim(
-            items.key(f"ACCOUNT_ADDRESS#{account.provider}#{account.address.lower()}", "CLAIM"),
+            address_key(account.provider, account.address),
             Conflict(
                 f"A {account.provider} account for {account.address} already exists.",
                 code="account_exists",
@@ -90,6 +94,11 @@ class AccountStore:
 
     def delete(self, account_id: str) -> Account:
         return self.accounts.delete(account_id)
+
+    def by_address(self, provider: Provider, address: str) -> Account | None:
+        """The live account of that provider for the address (two key reads, no scan)."""
+        owner = self.accounts.owner(address_key(provider, address))
+        return None if owner is None else self.get(owner)
 
     def by_meta_phone_number_id(self, phone_number_id: str) -> Account | None:
         """The live account of a Meta phone number id (two key reads, no scan)."""

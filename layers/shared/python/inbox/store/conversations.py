@@ -101,9 +101,12 @@ def conversation_item(conversation: Conversation) -> dict[str, Any]:
 def message_item(message: Message) -> dict[str, Any]:
     raw = json.loads(json.dumps(message.raw), parse_float=Decimal)  # DynamoDB takes no floats
     item = items.to_item(message, **message_key(message), raw=raw)
-    # What the API never shows but reads back: where the raw mail and each attachment are kept.
+    # What the API never shows but reads back: where the raw mail and each attachment are kept,
+    # the provider's thread.
     if message.raw_key:
         item["raw_key"] = message.raw_key
+    if message.thread_id:
+        item["thread_id"] = message.thread_id
     if message.attachments:
         item["attachments"] = [{**items.to_item(a), "key": a.key} for a in message.attachments]
     return item

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, SecretStr
@@ -38,7 +39,7 @@ class CredentialVault:
 
     def save(self, account_id: str, credentials: BaseModel) -> None:
         """Store (or replace) the account's credentials."""
-        secret = json.dumps({k: _reveal(v) for k, v in credentials})
+        secret = json.dumps({k: _reveal(v) for k, v in credentials if v is not None})
         try:
             self.client.put_secret_value(SecretId=self.name(account_id), SecretString=secret)
         except self.client.exceptions.ResourceNotFoundException:
@@ -73,4 +74,6 @@ class CredentialVault:
 
 
 def _reveal(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
     return value.get_secret_value() if isinstance(value, SecretStr) else value

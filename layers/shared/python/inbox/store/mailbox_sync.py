@@ -12,18 +12,13 @@ however often it is delivered again.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from inbox.email.sync_state import MailboxSync, QuarantinedMail, SyncError
 from inbox.errors import NotFound
-from inbox.store import dynamo, items
+from inbox.store import dynamo, items, leases
 from inbox.store.pagination import Page, encode_cursor
-from inbox.store.schema import TTL_ATTRIBUTE
 
 QUARANTINE_PREFIX = "QUARANTINE#"
 
@@ -76,36 +71,11 @@ class MailboxSyncStore:
 
     def acquire_lease(self, account_id: str, holder: str, *, seconds: float) -> bool:
         """Take the mailbox for `seconds` unless another poll holds it; False when one does."""
-        now = time.time()
-        try:
-            self.table.put_item(
-                Item={
-                    **lease_key(account_id),
-                    "holder": holder,
-                    "until": _decimal(now + seconds),
-                    TTL_ATTRIBUTE: int(now + seconds) + 60,
-                },
-                ConditionExpression="attribute_not_exists(pk) OR #until < :now OR holder = :holder",
-                ExpressionAttributeNames={"#until": "until"},
-                ExpressionAttributeValues={":now": _decimal(now), ":holder": holder},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return leases.acquire(self.table, lease_key(account_id), holder, seconds=seconds)
 
     def release_lease(self, account_id: str, holder: str) -> None:
         """Free the mailbox, if this poll still holds it."""
-        try:
-            self.table.delete_item(
-                Key=lease_key(account_id),
-                ConditionExpression="holder = :holder",
-                ExpressionAttributeValues={":holder": holder},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        leases.release(self.table, lease_key(account_id), holder)
 
     # The cursor
 
@@ -216,6 +186,3 @@ class MailboxSyncStore:
 class _AlreadyQuarantined(Exception):
     pass
 
-
-def _decimal(value: float) -> Decimal:
-    return Decimal(f"{value:.3f}")
