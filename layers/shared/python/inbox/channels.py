@@ -312,6 +312,32 @@ class OAuthMailbox(Adapter):
         )
         return [Check(name="oauth", ok=False, error=CheckError(code="protocol", message=message))]
 
+    def mailbox_source(self, account: Account, credentials: AccountCredentials) -> MailboxSource:
+        from inbox.oauth.tokens import AccountTokens
+        from inbox.settings import settings
+
+        tokens = AccountTokens(account)
+        if self.provider is Provider.GMAIL:
+            from inbox.email.gmail_source import GmailSource
+
+            return GmailSource(tokens, api_url=settings().gmail_api_url)
+        from inbox.email.graph_source import GraphSource
+
+        return GraphSource(tokens, graph_url=settings().microsoft_graph_url)
+
+    def send_email(
+        self,
+        account: Account,
+        credentials: AccountCredentials,
+        outgoing: Outgoing,
+        *,
+        check_sent: bool = False,
+    ) -> SendResult:
+        from inbox.email.api_sending import send_with_tokens
+        from inbox.oauth.tokens import AccountTokens
+
+        return send_with_tokens(account, outgoing, AccountTokens(account), check_sent=check_sent)
+
 
 _ADAPTERS: dict[Provider, Adapter] = {
     Provider.META_CLOUD: MetaCloud(),

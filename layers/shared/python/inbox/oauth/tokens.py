@@ -52,12 +52,15 @@ def token_lease_key(account_id: str) -> dict[str, str]:
 
 def oauth_provider(provider: Provider) -> OAuthProvider:
     """Google's or Microsoft's flow, for a `gmail` or `office365` account."""
-    from inbox.errors import NotConfigured
+    if provider is Provider.GMAIL:
+        from inbox.oauth.google import Google
 
-    # The providers' flows (google-auth, msal) land next; until then their sign-in is unavailable.
-    raise NotConfigured(
-        f"Signing in {provider} accounts is not available in this version yet.", code="oauth_not_available"
-    )
+        return Google()
+    if provider is Provider.OFFICE365:
+        from inbox.oauth.microsoft import Microsoft
+
+        return Microsoft()
+    raise ValueError(f"{provider} accounts do not connect with OAuth")
 
 
 def oauth_app(provider: Provider) -> OAuthApp:
