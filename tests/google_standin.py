@@ -4,18 +4,16 @@ plus the steps an admin's browser takes: open the consent URL, come back with th
 
 from __future__ import annotations
 
-import re
 import socket
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from io import BytesIO
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
+from https_standins import serve_app
 from inbox.email.sending import wire_bytes
 from inbox.local.sandbox.google import GoogleSandbox
 from inbox.oauth.apps import OAuthApp
@@ -34,13 +32,7 @@ def serve_google(server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> GoogleS
     """A fresh sandbox Google behind `server`, the product's Google base URLs pointing at it."""
     sandbox = GoogleSandbox(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
 
-    def answer(request: Request) -> Response:
-        # pytest-httpserver has read the body already: the app gets it from a fresh stream (else
-        # its form parsing waits for bytes that never come).
-        environ = {**request.environ, "wsgi.input": BytesIO(request.get_data())}
-        return Response.from_app(sandbox, environ)
-
-    server.expect_request(re.compile(".*")).respond_with_handler(answer)
+    serve_app(server, sandbox)
     for name in BASE_URL_VARIABLES:
         monkeypatch.setenv(name, server.url_for("/").rstrip("/"))
     return sandbox

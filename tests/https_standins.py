@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from io import BytesIO
 from typing import Any
 
 import pytest
@@ -42,9 +43,13 @@ def trust_stand_ins(stand_in_ca: LocalCA, monkeypatch: pytest.MonkeyPatch) -> Lo
 
 def serve_app(server: HTTPServer, app: Any) -> None:
     """Every request to `server` answered by the WSGI `app` (a stateful provider stand-in)."""
-    server.expect_request(re.compile(".*")).respond_with_handler(
-        lambda request: Response.from_app(app, request.environ)
-    )
+
+    def answer(request: Request) -> Response:
+        # pytest-httpserver has read the body already: the app reads it from a fresh stream (else
+        # its form parsing waits for bytes that never come).
+        return Response.from_app(app, {**request.environ, "wsgi.input": BytesIO(request.get_data())})
+
+    server.expect_request(re.compile(".*")).respond_with_handler(answer)
 
 
 __all__ = ["Request", "https_server", "serve_app", "stand_in_ca", "trust_stand_ins"]

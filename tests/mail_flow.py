@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from builders import call_api, invoke_handler, sqs_record
 from inbox import aws
+from inbox.email.poll_queue import PollJob
 from inbox.local.resources import LocalResources
 from inbox.local.template import resolve
 
@@ -69,6 +71,22 @@ def create_imap_account(
     return dict(answer.body)
 
 
+def poll(account_id: str) -> dict[str, Any]:
+    """One job of the email-poll queue, run by the poll_email function."""
+    record = sqs_record(
+        PollJob(account_id=account_id).model_dump_json(), f"job-{time.monotonic_ns()}", group_id=account_id
+    )
+    result: dict[str, Any] = invoke_handler("poll_email", {"Records": [record]}, timeout_seconds=120)
+    return result
+
+
+def account(account_id: str) -> dict[str, Any]:
+    """The account as the API answers it."""
+    answer = call_api("GET", f"/v1/accounts/{account_id}")
+    assert answer.status == 200, answer.body
+    return dict(answer.body)
+
+
 def queue_url(resources: LocalResources, prefix: str) -> str:
     (url,) = [u for lid, u in resources.queue_urls.items() if lid.startswith(prefix) and "Dead" not in lid]
     return url
@@ -102,6 +120,20 @@ def drain_inbound(resources: LocalResources, *, deliveries: int = 1) -> int:
         for message in received:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         routed += len(received)
+
+
+def send_queued(resources: LocalResources) -> int:
+    """Run the send function on what the outbound queue holds; how many it sent."""
+    sqs = aws.client("sqs")
+    url = queue_url(resources, "OutboundQueue")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
+    messages = received.get("Messages", [])
+    records = [sqs_record(m["Body"], m["MessageId"], receipt=m["ReceiptHandle"]) for m in messages]
+    if records:
+        assert invoke_handler("send", {"Records": records}, timeout_seconds=30) == {"batchItemFailures": []}
+        for m in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return len(records)
 
 
 def conversations_of(account_id: str) -> list[dict[str, Any]]:

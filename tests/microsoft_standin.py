@@ -4,15 +4,13 @@ it, and the admin's side of a connection (following the consent URL as a browser
 
 from __future__ import annotations
 
-import re
-from io import BytesIO
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
+from https_standins import serve_app
 from inbox.local.sandbox.microsoft import MicrosoftSandbox
 from inbox.local.sandbox.tls import LocalCA
 from inbox.oauth.apps import OAuthApp
@@ -32,13 +30,7 @@ def serve_microsoft(server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Micr
     sandbox = MicrosoftSandbox(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     sandbox.add_mailbox(MAILBOX)
 
-    def answer(request: Request) -> Response:
-        # pytest-httpserver has read the body already: the stand-in reads it from a fresh stream
-        # (else its form parsing waits for bytes that never come).
-        environ = {**request.environ, "wsgi.input": BytesIO(request.get_data())}
-        return Response.from_app(sandbox, environ)
-
-    server.expect_request(re.compile(".*")).respond_with_handler(answer)
+    serve_app(server, sandbox)
     base = server.url_for("/").rstrip("/")
     monkeypatch.setenv("INBOX_MICROSOFT_LOGIN_URL", base)
     monkeypatch.setenv("INBOX_MICROSOFT_GRAPH_URL", base)

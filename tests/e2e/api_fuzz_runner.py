@@ -27,15 +27,12 @@ from typing import Any
 READY = re.compile(r"ready at (http://127\.0\.0\.1:\d+)")
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("api_fuzz.toml")
-# Every provider base URL the product reads (CONTRACT.md), each on the loopback stand-in below.
+# Meta's and Twilio's base URLs on the loopback stand-in below; Google's and Microsoft's are the
+# sandbox's (`--sandbox-providers`), whose OAuth apps the connect routes then have.
 PROVIDER_URLS = {
     "INBOX_META_GRAPH_URL": "meta/v21.0",
     "INBOX_TWILIO_API_URL": "twilio",
     "INBOX_TWILIO_CONTENT_URL": "twilio-content",
-    "INBOX_GOOGLE_OAUTH_URL": "google",
-    "INBOX_GMAIL_API_URL": "google",
-    "INBOX_MICROSOFT_LOGIN_URL": "microsoft",
-    "INBOX_MICROSOFT_GRAPH_URL": "microsoft",
 }
 # What each provider answers a request with credentials (or a signup code) it does not know.
 REFUSALS: dict[str, tuple[int, dict[str, Any]]] = {
@@ -45,8 +42,6 @@ REFUSALS: dict[str, tuple[int, dict[str, Any]]] = {
     ),
     "twilio": (401, {"code": 20003, "message": "Authenticate", "status": 401}),
     "twilio-content": (401, {"code": 20003, "message": "Authenticate", "status": 401}),
-    "google": (400, {"error": "invalid_grant", "error_description": "Bad Request"}),
-    "microsoft": (400, {"error": "invalid_grant", "error_description": "AADSTS70000: invalid grant"}),
 }
 
 
@@ -82,7 +77,10 @@ def main() -> int:
     stack_log = args.workdir / "stack.log"
     with stack_log.open("w") as log:
         stack = subprocess.Popen(
-            [sys.executable, "-m", "inbox.cli", "dev", "--port", "0", "--template", str(args.template)],
+            [
+                *(sys.executable, "-m", "inbox.cli", "dev", "--port", "0", "--sandbox-providers"),
+                *("--template", str(args.template)),
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -121,8 +119,8 @@ def stack_environment(workdir: Path, providers_url: str) -> dict[str, str]:
 
 
 def refusing_providers() -> ThreadingHTTPServer:
-    """Meta, Twilio, Google and Microsoft on one loopback port, refusing every credential as they
-    would (fuzzed tokens and codes are never valid); not yet serving."""
+    """Meta and Twilio on one loopback port, refusing every credential as they would (fuzzed
+    tokens and signup codes are never valid); not yet serving."""
 
     class Provider(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from builders import call_api, invoke_handler, sqs_record
+from builders import call_api
 from dovecot import LocalDovecot
 from inbox import aws
 from inbox.accounts.models import Account
@@ -32,6 +32,7 @@ from mail_flow import (
     function_variables,
     messages_of,
     queue_url,
+    send_queued,
 )
 from mail_peers import MailUser, SmtpServer
 
@@ -58,20 +59,6 @@ def account(
             == 200
         )
         yield AccountStore().get(created["id"])
-
-
-def send_queued(resources: LocalResources) -> int:
-    """Run the send function on what the outbound queue holds; how many it sent."""
-    sqs = aws.client("sqs")
-    url = queue_url(resources, "OutboundQueue")
-    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
-    messages = received.get("Messages", [])
-    records = [sqs_record(m["Body"], m["MessageId"], receipt=m["ReceiptHandle"]) for m in messages]
-    if records:
-        assert invoke_handler("send", {"Records": records}, timeout_seconds=30) == {"batchItemFailures": []}
-        for m in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    return len(records)
 
 
 def customer_mail(subject: str, message_id: str, **headers: str) -> bytes:

@@ -14,24 +14,25 @@ from typing import Any
 
 import pytest
 
-from builders import call_api, invoke_handler, sqs_record
+from builders import call_api, invoke_handler
 from dovecot import LocalDovecot, new_mailbox
 from email_corpus import CORPUS
 from inbox import aws
 from inbox.email import polling
-from inbox.email.poll_queue import PollJob
 from inbox.email.polling import PollResult
 from inbox.local.resources import LocalResources
 from inbox.local.scheduler import scheduled_event
 from inbox.local.template import Schedule
 from inbox.store.mailbox_sync import MailboxSyncStore
 from mail_flow import (
+    account,
     conversations_of,
     create_imap_account,
     drain_inbound,
     function_variables,
     inbound_messages,
     messages_of,
+    poll,
     quarantine_of,
     queue_url,
 )
@@ -66,21 +67,6 @@ def account_on(server: LocalDovecot, user: MailUser, *, password: str | None = N
         **config,
     )
     return str(created["id"])
-
-
-def poll(account_id: str) -> dict[str, Any]:
-    """One job of the email-poll queue, run by the poll_email function."""
-    record = sqs_record(
-        PollJob(account_id=account_id).model_dump_json(), f"job-{time.monotonic_ns()}", group_id=account_id
-    )
-    result: dict[str, Any] = invoke_handler("poll_email", {"Records": [record]}, timeout_seconds=120)
-    return result
-
-
-def account(account_id: str) -> dict[str, Any]:
-    answer = call_api("GET", f"/v1/accounts/{account_id}")
-    assert answer.status == 200
-    return dict(answer.body)
 
 
 def test_new_mail_becomes_conversations_and_the_server_is_left_as_it_was(

@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument(
         "--sandbox-providers",
         action="store_true",
-        help="point the product at a loopback sandbox of Meta's and Twilio's APIs (implied by --demo)",
+        help="point the product at a loopback sandbox of Meta's, Twilio's, Google's and Microsoft's APIs"
+        " (implied by --demo)",
     )
     dev.add_argument("--template", type=Path, help="use this synthesized template instead of synthesizing")
 
@@ -142,6 +143,7 @@ def _dev(*, port: int, demo: bool, sandbox_providers: bool, template_path: Path 
         import os
 
         from inbox.local.sandbox import ProviderSandbox
+        from inbox.local.sandbox.mailboxes import GMAIL_MAILBOX, OUTLOOK_MAILBOX
 
         demo_data.configure_environment()
         sandbox = ProviderSandbox(meta_app_secret=os.environ["INBOX_META_APP_SECRET"])
@@ -154,6 +156,12 @@ def _dev(*, port: int, demo: bool, sandbox_providers: bool, template_path: Path 
         if sandbox is not None:
             sandbox.deliver_to(stack.url)
             print(f"Provider sandbox (Meta Graph API, Twilio) at {sandbox.url}", flush=True)
+            mailboxes = sandbox.mailboxes
+            print(
+                f"  Google (sign-in, Gmail) at {mailboxes.google_url}, mailbox {GMAIL_MAILBOX}\n"
+                f"  Microsoft (sign-in, Graph) at {mailboxes.microsoft_url}, mailbox {OUTLOOK_MAILBOX}",
+                flush=True,
+            )
         if demo:
             demo_data.load(stack.url, sandbox=sandbox)
         print(f"inbox local stack ready at {stack.url}", flush=True)
@@ -180,6 +188,7 @@ def _dev(*, port: int, demo: bool, sandbox_providers: bool, template_path: Path 
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM (and SIGINT, whatever it inherited) stops the stack as Ctrl-C does."""
     raise KeyboardInterrupt
+
 
 if __name__ == "__main__":
     sys.exit(main())

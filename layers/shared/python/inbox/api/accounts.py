@@ -61,11 +61,11 @@ def _views(page: Page[Account]) -> Page[AccountView]:
     email = [a.id for a in page.items if a.channel is Channel.EMAIL]
     syncs = MailboxSyncStore().syncs(email) if email else {}
     return Page[AccountView](
-        items=[
-            AccountView.model_validate({**a.model_dump(), "sync": syncs.get(a.id)}) for a in page.items
-        ],
+        items=[AccountView.model_validate({**a.model_dump(), "sync": syncs.get(a.id)}) for a in page.items],
         next_cursor=page.next_cursor,
     )
+
+
 SETTINGS = ["Account settings"]
 SIGNATURES = ["Signatures"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 
-from inbox.api import accounts, conversations, directory, errors, labels, mail, templates, whatsapp
+from inbox.api import accounts, conversations, directory, errors, labels, mail, oauth, templates, whatsapp
 
 TITLE = "inbox API"
 VERSION = "1"
@@ -18,6 +18,9 @@ SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 def build_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
+    # Once for every reader of the document (the 405 handler too): the oauth callback's own
+    # `security` needs the schemes declared.
+    app.configure_openapi(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES, security=SECURITY)
     errors.register(app)
     for router in (
         accounts.router,
@@ -27,6 +30,7 @@ def build_app() -> APIGatewayHttpResolver:
         conversations.router,
         templates.router,
         mail.router,
+        oauth.router,
     ):
         app.include_router(router, prefix="/v1")
     app.enable_swagger(

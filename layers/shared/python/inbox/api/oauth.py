@@ -48,6 +48,10 @@ def _stores() -> Stores:
     tags=OAUTH,
     responses={
         **responses(body=True, not_found=True),
+        HTTPStatus.BAD_GATEWAY: {
+            "description": "The provider's sign-in could not be reached (`oauth_provider_unavailable`)",
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        },
         HTTPStatus.SERVICE_UNAVAILABLE: {
             "description": "The deployment has no OAuth app for the provider (`oauth_not_configured`)",
             "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
@@ -63,6 +67,8 @@ def oauth_start(provider: ProviderName, admin: Admin, request: OAuthStart) -> OA
 @router.get(
     "/oauth/<provider>/callback",
     tags=OAUTH,
+    # No bearer token: OpenAPI's empty requirement (Powertools drops an empty list).
+    security=[{}],
     responses={
         HTTPStatus.OK: {
             "description": "Connected or reconnected (without `redirect_to`)",

@@ -100,7 +100,12 @@ def start(
             raise Invalid(message, code="oauth_wrong_provider", details=[FieldProblem("account_id", message)])
     app = oauth_app(provider)
     state, redirect_uri = new_state(), callback_uri(name)
-    authorization = oauth_provider(provider).authorize(app, redirect_uri=redirect_uri, state=state)
+    client = oauth_provider(provider)
+    try:
+        # MSAL reads the tenant's OpenID configuration first: the login URL may be down.
+        authorization = client.authorize(app, redirect_uri=redirect_uri, state=state)
+    except TokenUnavailable as unavailable:
+        raise _unreachable(client.label, "start the sign-in", unavailable) from None
     stamp = now or datetime.now(UTC)
     stores.states.put(
         state,
@@ -112,7 +117,7 @@ def start(
             redirect_uri=redirect_uri,
             flow=authorization.flow,
             created_at=stamp,
-            expires_at=stamp + VALID_FOR,
+            valid_until=stamp + VALID_FOR,
         ),
     )
     return OAuthStarted(authorization_url=authorization.url, state=state)
@@ -168,10 +173,14 @@ def _exchange(
             details=[FieldProblem("scope", f"not granted: {scopes}")],
         ) from None
     except TokenUnavailable as unavailable:
-        raise ProviderUnavailable(
-            f"{provider.label} could not be reached to finish the sign-in ({unavailable.why}): try again.",
-            code="oauth_provider_unavailable",
-        ) from None
+        raise _unreachable(provider.label, "finish the sign-in", unavailable) from None
+
+
+def _unreachable(label: str, step: str, unavailable: TokenUnavailable) -> ProviderUnavailable:
+    return ProviderUnavailable(
+        f"{label} could not be reached to {step} ({unavailable.why}): try again.",
+        code="oauth_provider_unavailable",
+    )
 
 
 def _store(

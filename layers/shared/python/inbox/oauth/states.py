@@ -32,7 +32,7 @@ class PendingConnect(BaseModel):
     redirect_uri: str  # the callback URL the provider was given (the code exchange repeats it)
     flow: dict[str, Any] = Field(default_factory=dict)  # the provider library's own (MSAL's flow)
     created_at: datetime
-    expires_at: datetime
+    valid_until: datetime  # (not `expires_at`: the table's TTL attribute, in epoch seconds)
 
     def expired(self, now: datetime) -> bool:
-        return now >= self.expires_at
+        return now >= self.valid_until

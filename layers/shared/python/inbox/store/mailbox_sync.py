@@ -185,4 +185,3 @@ class MailboxSyncStore:
 
 class _AlreadyQuarantined(Exception):
     pass
-

@@ -4,7 +4,7 @@
 account, where to send the admin back, and what the provider's library needs at the callback
 (MSAL's auth-code flow, with its PKCE verifier). Only the hash is a key, so the table alone never
 gives a usable state. `take` deletes the item as it reads it: a replayed state finds nothing.
-`expires_at` lets DynamoDB remove states never used.
+The TTL attribute (a minute after `valid_until`) lets DynamoDB remove states never used.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class OAuthStateStore:
     def put(self, state: str, pending: PendingConnect) -> None:
         item = items.to_item(pending.model_copy(update={"flow": {}}), **state_key(state))
         item["flow"] = json.dumps(pending.flow)  # MSAL's dict as it made it (floats, nesting)
-        item[TTL_ATTRIBUTE] = int(pending.expires_at.timestamp()) + 60
+        item[TTL_ATTRIBUTE] = int(pending.valid_until.timestamp()) + 60
         self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
 
     def take(self, state: str) -> PendingConnect | None:

@@ -1,7 +1,9 @@
 """A loopback stand-in for the providers' APIs, for `inbox dev --demo` and `--sandbox-providers`:
 Meta's Graph API and Twilio's REST and Content APIs on one HTTP server on 127.0.0.1, answering the
 product's calls as the providers document them and calling the webhooks back with the statuses of
-what was sent. Local-only code (not in the Lambda layer); nothing starts it unless asked for.
+what was sent; Google's and Microsoft's sign-in and mail APIs on https servers of their own
+(`inbox.local.sandbox.mailboxes`). Local-only code (not in the Lambda layer); nothing starts it
+unless asked for.
 
     sandbox = ProviderSandbox(meta_app_secret=...)
     sandbox.start()
@@ -22,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
 from inbox.local.sandbox.callbacks import Callbacks, Timing
+from inbox.local.sandbox.mailboxes import MailboxProviders
 from inbox.local.sandbox.meta import MetaGraph
 from inbox.local.sandbox.twilio import Twilio
 
@@ -37,13 +40,15 @@ __all__ = ["ProviderSandbox", "Timing"]
 
 
 class ProviderSandbox:
-    """The sandbox server: `meta` and `twilio` hold its state (register the demo's accounts there)."""
+    """The sandbox servers: `meta` and `twilio` hold their state (register the demo's accounts
+    there), `mailboxes` Google's and Microsoft's."""
 
     def __init__(self, *, meta_app_secret: str, timing: Timing | None = None, port: int = 0) -> None:
         timing = timing or Timing()
         self.callbacks = Callbacks()
         self.meta = MetaGraph(app_secret=meta_app_secret, callbacks=self.callbacks, timing=timing)
         self.twilio = Twilio(callbacks=self.callbacks, timing=timing)
+        self.mailboxes = MailboxProviders()
         self._port = port
         self._server: BaseWSGIServer | None = None
         self.url = ""
@@ -67,12 +72,14 @@ class ProviderSandbox:
             daemon=True,
         ).start()
         self.callbacks.start()
+        self.mailboxes.start()
         log.info("provider sandbox (Meta Graph API, Twilio) at %s", self.url)
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        self.mailboxes.stop()
         self.callbacks.stop()
 
     def environment(self) -> dict[str, str]:
@@ -81,6 +88,7 @@ class ProviderSandbox:
             "INBOX_META_GRAPH_URL": f"{self.url}{META_PREFIX}/{GRAPH_VERSION}",
             "INBOX_TWILIO_API_URL": f"{self.url}{TWILIO_PREFIX}",
             "INBOX_TWILIO_CONTENT_URL": f"{self.url}{TWILIO_CONTENT_PREFIX}",
+            **self.mailboxes.environment(),
         }
 
     def configure_environment(self) -> None:

@@ -239,6 +239,11 @@ class GoogleSandbox:
         with self._lock:
             return [m for m in self._mailboxes[address].messages.values() if "SENT" in m.labels]
 
+    def messages(self, address: str) -> list[StoredMessage]:
+        """Every message of the mailbox, received or sent, oldest first."""
+        with self._lock:
+            return list(self._mailboxes[address].messages.values())
+
     def calls(self, prefix: str) -> int:
         """How many requests were served so far whose path starts with `prefix`."""
         with self._lock:
