@@ -136,6 +136,15 @@ def send_queued(resources: LocalResources) -> int:
     return len(records)
 
 
+def peek_outbound(resources: LocalResources) -> str:
+    """The body of the one request on the outbound queue, left there (visible again at once)."""
+    sqs = aws.client("sqs")
+    (message,) = sqs.receive_message(QueueUrl=queue_url(resources, "OutboundQueue"), VisibilityTimeout=0)[
+        "Messages"
+    ]
+    return str(message["Body"])
+
+
 def conversations_of(account_id: str) -> list[dict[str, Any]]:
     answer = call_api("GET", "/v1/conversations", query=f"account_id={account_id}&limit=200")
     assert answer.status == 200, answer.body

@@ -16,7 +16,6 @@ import pytest
 
 from builders import call_api
 from dovecot import LocalDovecot
-from inbox import aws
 from inbox.accounts.models import Account
 from inbox.email.ingest import hand_over
 from inbox.email.mailbox import RawMail
@@ -31,7 +30,7 @@ from mail_flow import (
     drain_inbound,
     function_variables,
     messages_of,
-    queue_url,
+    peek_outbound,
     send_queued,
 )
 from mail_peers import MailUser, SmtpServer
@@ -202,15 +201,6 @@ def test_a_delivery_that_died_after_sending_is_not_sent_twice(
     (conversation,) = conversations_of(account.id)
     reply = next(m for m in messages_of(conversation["id"]) if m["direction"] == "out")
     assert (reply["status"], reply["message_id"]) == ("sent", outgoing.message_id)
-
-
-def peek_outbound(resources: LocalResources) -> str:
-    """The body of the one request on the outbound queue, left there (visible again at once)."""
-    sqs = aws.client("sqs")
-    (message,) = sqs.receive_message(QueueUrl=queue_url(resources, "OutboundQueue"), VisibilityTimeout=0)[
-        "Messages"
-    ]
-    return str(message["Body"])
 
 
 def test_two_auto_responders_of_the_product_facing_each_other_reply_once(

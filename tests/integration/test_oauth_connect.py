@@ -21,12 +21,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from pytest_httpserver import HTTPServer
 
-from builders import call_api, http_event, invoke_handler
+from builders import call_api, http_event, invoke_handler, sqs_record
 from google_standin import CLIENT_ID as GOOGLE_CLIENT_ID
 from google_standin import CLIENT_SECRET as GOOGLE_CLIENT_SECRET
 from google_standin import serve_google
 from https_standins import serve_app
 from inbox.accounts.models import GmailCredentials, Office365Credentials
+from inbox.delivery.queue import OutboundRequest
+from inbox.delivery.sender import LEASE
+from inbox.email.api_sending import send_with_tokens
+from inbox.email.outgoing import outgoing_email
 from inbox.email.sending import wire_bytes
 from inbox.errors import BadRequest
 from inbox.local.resources import LocalResources
@@ -39,6 +43,7 @@ from inbox.store import dynamo
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault
 from inbox.store.oauth_states import OAuthStateStore
+from inbox.store.outbound_claims import OutboundClaims
 from mail_flow import (
     account,
     conversations_of,
@@ -46,6 +51,7 @@ from mail_flow import (
     function_variables,
     inbound_messages,
     messages_of,
+    peek_outbound,
     poll,
     send_queued,
 )
@@ -454,6 +460,8 @@ def test_an_auto_reply_goes_out_through_the_providers_api_in_the_conversations_t
         "rules": [{"trigger": "always", "message": "Thanks, we are on it."}],
     }
     assert call_api("PUT", f"/v1/accounts/{account_id}/auto-reply", body=rules).status == 200
+    signature = {"name": "Team", "html": "<p><b>The Shop team</b></p>", "default_for_account": True}
+    assert call_api("POST", f"/v1/accounts/{account_id}/signatures", body=signature).status == 201
     side.deliver("Broken parcel")
     assert imported(stack, account_id) == ["Broken parcel"]
 
@@ -461,6 +469,13 @@ def test_an_auto_reply_goes_out_through_the_providers_api_in_the_conversations_t
 
     (raw,) = side.sent()
     sent = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(sent, EmailMessage)
+    plain, html = sent.get_body(("plain",)), sent.get_body(("html",))
+    assert plain is not None
+    assert html is not None
+    assert plain.get_content().count("The Shop team") == 1
+    assert html.get_content().count("<b>The Shop team</b>") == 1
+    assert "Thanks, we are on it." in plain.get_content()
     assert str(sent["Subject"]) == "Auto: Broken parcel"
     assert str(sent["To"]) == "ana@customer.example"
     assert str(sent["In-Reply-To"]) == "<Broken-parcel@customer.example>"
@@ -474,3 +489,70 @@ def test_an_auto_reply_goes_out_through_the_providers_api_in_the_conversations_t
     assert statuses == [("in", "received"), ("out", "sent")]
     # The sent copy is not imported back as the customer's.
     assert imported(stack, account_id) == ["Broken parcel"]
+
+
+def test_a_delivery_that_died_after_the_provider_sent_it_is_not_sent_twice(
+    stack: LocalResources, side: Side
+) -> None:
+    account_id = connected(side)
+    rules = {"enabled": True, "cooldown_minutes": 0, "rules": [{"trigger": "always", "message": "On it."}]}
+    assert call_api("PUT", f"/v1/accounts/{account_id}/auto-reply", body=rules).status == 200
+    side.deliver("Lost keys")
+    assert imported(stack, account_id) == ["Lost keys"]
+    request = OutboundRequest.model_validate_json(peek_outbound(stack))
+
+    # A delivery claimed it and the provider sent it; the delivery died before recording it.
+    table = dynamo.table()
+    past = datetime.now(UTC) - 2 * LEASE
+    died = OutboundClaims(table).take(request.message_pk, request.message_sk, now=past, lease=LEASE)
+    assert died is not None
+    stored = AccountStore(table).get(account_id)
+    outgoing = outgoing_email(stored, died.item, request.to, table)
+    send_with_tokens(stored, outgoing, AccountTokens(stored), check_sent=False)
+    assert len(side.sent()) == 1
+
+    # Its lease over, the request comes again: found among what the mailbox sent, recorded, not resent.
+    assert send_queued(stack) == 1
+    assert len(side.sent()) == 1
+    (conversation,) = conversations_of(account_id)
+    reply = next(m for m in messages_of(conversation["id"]) if m["direction"] == "out")
+    assert (reply["status"], reply["message_id"]) == ("sent", outgoing.message_id)
+
+
+SEND_PATHS = {"google": "/gmail/v1/users/me/messages/send", "microsoft": "/v1.0/me/sendMail"}
+
+
+def test_a_provider_outage_is_retried_and_a_refusal_is_recorded_failed(
+    stack: LocalResources, side: Side
+) -> None:
+    account_id = connected(side)
+    rules = {"enabled": True, "cooldown_minutes": 0, "rules": [{"trigger": "always", "message": "On it."}]}
+    assert call_api("PUT", f"/v1/accounts/{account_id}/auto-reply", body=rules).status == 200
+    side.deliver("During the outage")
+    imported(stack, account_id)
+
+    side.sandbox.fail(1, status=503, path=SEND_PATHS[side.name])
+    body = peek_outbound(stack)
+    record = sqs_record(body, "delivery-1")
+    retried = invoke_handler("send", {"Records": [record]}, timeout_seconds=30)
+
+    assert retried == {"batchItemFailures": [{"itemIdentifier": "delivery-1"}]}
+    assert side.sent() == []
+    assert send_queued(stack) == 1  # the queue's next delivery
+    assert len(side.sent()) == 1
+
+    side.deliver("Refused one")
+    imported(stack, account_id)
+    side.sandbox.fail(1, status=400, path=SEND_PATHS[side.name])
+    assert send_queued(stack) == 1
+
+    assert len(side.sent()) == 1
+    replies = {
+        conversation["subject"]: [m for m in messages_of(conversation["id"]) if m["direction"] == "out"]
+        for conversation in conversations_of(account_id)
+    }
+    assert [m["status"] for m in replies["During the outage"]] == ["sent"]
+    ((refused,),) = [replies["Refused one"]]
+    assert refused["status"] == "failed"
+    assert refused["error"]["code"].endswith("_400")
+    assert account(account_id)["status"] == "active"  # the message's failure, not the account's
