@@ -148,8 +148,12 @@ class InboxStack(cdk.Stack):
         # Gmail and Office 365: the OAuth apps, for connecting (the API) and refreshing (poll, send).
         oauth_apps = {env_name("oauth_apps_secret_name"): OAUTH_APPS_SECRET_NAME}
         public_url = {env_name("public_url"): self.api.api_endpoint}
+        # Agents' replies go to the outbound queue, as the router's auto-replies do.
+        replies = {env_name("outbound_queue_url"): self.outbound_queue.queue_url}
         settings_api = self._function(
-            SETTINGS_API, assets, {**common, **meta, **mail, **poll_jobs, **oauth_apps, **public_url}
+            SETTINGS_API,
+            assets,
+            {**common, **meta, **mail, **poll_jobs, **oauth_apps, **public_url, **replies},
         )
         webhook = self._function(
             WEBHOOK_WHATSAPP,

@@ -274,3 +274,64 @@ def test_two_auto_responders_of_the_product_facing_each_other_reply_once(
             "decision"
         ]
         assert decision["reason"] == "automatic_message"
+
+
+def test_an_agents_html_reply_goes_out_in_the_thread_with_the_agents_own_signature_once(
+    aws: LocalResources, account: Account, smtp_server: SmtpServer, dovecot: LocalDovecot, mail_user: MailUser
+) -> None:
+    alice = {"id": "alice", "name": "Alice", "email": "alice@shop.example"}
+    assert call_api("POST", "/v1/users", body=alice).status == 201
+    default = {"name": "Équipe", "html": "<p>L'équipe Acmé</p>", "default_for_account": True}
+    own = {"name": "Alice", "html": "<p><i>Alice, service client</i></p>", "user_ids": ["alice"]}
+    for signature in (default, own):
+        assert call_api("POST", f"/v1/accounts/{account.id}/signatures", body=signature).status == 201
+    mail = customer_mail("Commande 77", "c77@customer.example", References="<c76@customer.example>")
+    hand_over(
+        account,
+        [RawMail(raw=mail, arrived_at=NOW, folder="INBOX", uid="77")],
+        objects=MailObjects(),
+        queue=InboundQueue(),
+    )
+    drain_inbound(aws)
+    (conversation,) = conversations_of(account.id)
+    before = len(smtp_server.received)
+
+    html = "<p>Bonjour,</p><p>Votre commande part <b>demain</b>.</p><script>alert(1)</script>"
+    answer = call_api(
+        "POST", f"/v1/conversations/{conversation['id']}/messages", body={"html": html}, user="alice"
+    )
+
+    assert answer.status == 202, answer.body
+    assert "<script>" not in answer.body["html"]
+    assert answer.body["subject"] == "Re: Commande 77"
+    assert send_queued(aws) == 1
+    (received,) = smtp_server.received[before:]
+    assert list(received.recipients) == ["ana@customer.example"]
+    sent = email.message_from_bytes(received.content, policy=policy.default)
+    assert str(sent["Subject"]) == "Re: Commande 77"
+    assert sent["Auto-Submitted"] is None
+    assert str(sent["In-Reply-To"]) == "<c77@customer.example>"
+    assert str(sent["References"]).split() == ["<c76@customer.example>", "<c77@customer.example>"]
+    plain = sent.get_body(preferencelist=("plain",))
+    rich = sent.get_body(preferencelist=("html",))
+    assert plain is not None
+    assert rich is not None
+    assert "Votre commande part demain." in plain.get_content()
+    assert rich.get_content().count("Alice, service client") == 1
+    assert "L'équipe Acmé" not in rich.get_content()  # the agent's own signature, not the default
+    assert "alert(1)" not in rich.get_content()
+    message_id = str(sent["Message-ID"]).strip("<>")
+    assert already_in_sent(account_config(account), mail_user.password, message_id)
+    reply = next(m for m in messages_of(conversation["id"]) if m["direction"] == "out")
+    assert (reply["status"], reply["sent_by"], reply["message_id"]) == ("sent", "alice", message_id)
+
+    # The customer answers the agent: the answer joins the conversation.
+    answer_mail = customer_mail("Re: Commande 77", "c78@customer.example", In_Reply_To=f"<{message_id}>")
+    hand_over(
+        account,
+        [RawMail(raw=answer_mail, arrived_at=NOW, folder="INBOX", uid="78")],
+        objects=MailObjects(),
+        queue=InboundQueue(),
+    )
+    drain_inbound(aws)
+    assert [c["id"] for c in conversations_of(account.id)] == [conversation["id"]]

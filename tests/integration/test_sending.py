@@ -419,7 +419,9 @@ def test_a_request_arriving_while_its_message_is_being_sent_waits_and_sends_noth
     calls: list[str] = []
     overlapping: list[RetryLater] = []
 
-    def slow_provider(account: Any, credentials: Any, *, to: str, text: str) -> SendResult:
+    def slow_provider(
+        account: Any, credentials: Any, *, to: str, text: str, template: Any = None
+    ) -> SendResult:
         calls.append(to)
         # When the same request is delivered again meanwhile
         with pytest.raises(RetryLater) as waiting:

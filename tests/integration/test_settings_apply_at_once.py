@@ -60,7 +60,9 @@ class Provider_:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    def __call__(self, account: Account, credentials: Any, *, to: str, text: str) -> SendResult:
+    def __call__(
+        self, account: Account, credentials: Any, *, to: str, text: str, template: Any = None
+    ) -> SendResult:
         self.sent.append(to)
         return SendResult(provider_message_id=f"wamid.out.{len(self.sent)}")
 

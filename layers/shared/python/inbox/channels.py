@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from inbox.email.mailbox import MailboxSource
     from inbox.store.credentials import CredentialVault
     from inbox.templates.models import Template
+    from inbox.whatsapp.template_message import TemplateMessage
     from inbox.whatsapp.template_review import Review
     from inbox.whatsapp.template_submission import Submission
 
@@ -53,6 +54,7 @@ class Adapter:
         twilio_api_url: str,
         timeout: float | None = None,
         status_callback: str | None = None,
+        template: TemplateMessage | None = None,
     ) -> SendResult:
         """Send `text` to `to` from the account (outcomes: `inbox.delivery.outcomes`)."""
         raise NotSupported(f"{self.provider} accounts do not send on WhatsApp with these credentials")
@@ -112,6 +114,7 @@ class MetaCloud(Adapter):
         twilio_api_url: str,
         timeout: float | None = None,
         status_callback: str | None = None,
+        template: TemplateMessage | None = None,
     ) -> SendResult:
         from inbox.accounts.models import MetaCloudCredentials
         from inbox.whatsapp import sending
@@ -119,7 +122,9 @@ class MetaCloud(Adapter):
         if not isinstance(credentials, MetaCloudCredentials):
             raise NotSupported(f"{self.provider} accounts do not send on WhatsApp with these credentials")
         extra = {} if timeout is None else {"timeout": timeout}
-        return sending.send_meta(account, credentials, to=to, text=text, graph_url=graph_url, **extra)
+        return sending.send_meta(
+            account, credentials, to=to, text=text, graph_url=graph_url, template=template, **extra
+        )
 
     def check(
         self,
@@ -167,6 +172,7 @@ class Twilio(Adapter):
         twilio_api_url: str,
         timeout: float | None = None,
         status_callback: str | None = None,
+        template: TemplateMessage | None = None,
     ) -> SendResult:
         from inbox.accounts.models import TwilioCredentials
         from inbox.whatsapp import sending
@@ -181,6 +187,7 @@ class Twilio(Adapter):
             text=text,
             api_url=twilio_api_url,
             status_callback=status_callback,
+            template=template,
             **extra,
         )
 
@@ -363,8 +370,9 @@ def send_message(
     twilio_api_url: str,
     timeout: float | None = None,
     status_callback: str | None = None,
+    template: TemplateMessage | None = None,
 ) -> SendResult:
-    """Send `text` to `to` from the account, at the providers' given addresses."""
+    """Send `text` (or the `template`) to `to` from the account, at the providers' given addresses."""
     return adapter(account.provider).send(
         account,
         credentials,
@@ -374,12 +382,21 @@ def send_message(
         twilio_api_url=twilio_api_url,
         timeout=timeout,
         status_callback=status_callback,
+        template=template,
     )
 
 
-def send(account: Account, credentials: AccountCredentials, *, to: str, text: str) -> SendResult:
-    """Send `text` to `to` from the account, at the providers the settings name (statuses reported
-    to our webhook when the provider is told per message and the product has a public URL)."""
+def send(
+    account: Account,
+    credentials: AccountCredentials,
+    *,
+    to: str,
+    text: str,
+    template: TemplateMessage | None = None,
+) -> SendResult:
+    """Send `text` (or the `template`) to `to` from the account, at the providers the settings
+    name (statuses reported to our webhook when the provider is told per message and the product
+    has a public URL)."""
     from inbox.settings import settings
 
     current = settings()
@@ -393,6 +410,7 @@ def send(account: Account, credentials: AccountCredentials, *, to: str, text: st
         graph_url=current.meta_graph_url,
         twilio_api_url=current.twilio_api_url,
         status_callback=callback,
+        template=template,
     )
 
 

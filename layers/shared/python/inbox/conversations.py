@@ -18,6 +18,7 @@ from inbox.accounts.models import Channel
 from inbox.routing.assignment import AssignmentDecision
 from inbox.routing.auto_reply import AutoReplyDecision
 from inbox.routing.events import Attachment, DeliveryStatus, EmailAddress, Media, MessageType, ProviderError
+from inbox.whatsapp.template_message import TemplateMessage
 
 # The customer-service window: after a contact's last message, anything may be sent for 24 hours.
 SERVICE_WINDOW = timedelta(hours=24)
@@ -139,6 +140,9 @@ class Message(BaseModel):
     )
     raw_key: str | None = Field(default=None, exclude=True)
     sent_by: str | None = None  # "auto_reply", a user id, or None (the contact)
+    template_id: str | None = Field(default=None, description="the template the reply was written from")
+    # WhatsApp: the approved template as the provider is sent it (with the values); internal.
+    template: TemplateMessage | None = Field(default=None, exclude=True)
     status: MessageStatus
     error: ProviderError | None = None
     provider_message_id: str | None = None

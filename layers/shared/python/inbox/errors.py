@@ -49,3 +49,7 @@ class BadRequest(InboxError):
 
 class NotConfigured(InboxError):
     """The deployment lacks a setting the request needs (an OAuth app): the deployer's to fix."""
+
+
+class Unavailable(InboxError):
+    """A part of the product could not take the request just now (a queue): try again (503)."""

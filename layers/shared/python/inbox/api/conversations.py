@@ -3,16 +3,20 @@ authorized for (admins: all); any other conversation is a 404, exactly as if it 
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from inbox import replies
 from inbox.access import Caller
 from inbox.api.auth import Authenticated
-from inbox.api.errors import responses
+from inbox.api.errors import ErrorBody, responses
 from inbox.conversations import Conversation, ConversationStatus, ConversationSummary, Message, MessageStatus
 from inbox.errors import NotFound
+from inbox.replies import ReplyRequest
 from inbox.store.account_settings import AccountSettingsStore
 from inbox.store.conversations import ConversationStore
 from inbox.store.labels import LabelStore
@@ -91,6 +95,43 @@ def list_messages(
         for m in page.items
     ]
     return page
+
+
+@router.post(
+    "/conversations/<conversation_id>/messages",
+    tags=TAG,
+    status_code=HTTPStatus.ACCEPTED,
+    responses={
+        **responses(HTTPStatus.ACCEPTED, body=True, admin=False, not_found=True, conflict=True),
+        HTTPStatus.SERVICE_UNAVAILABLE: {
+            "description": "The reply could not be queued, nothing was sent (`queue_unavailable`)",
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        },
+    },
+)
+def reply_to_conversation(caller: Authenticated, conversation_id: str, request: ReplyRequest) -> Message:
+    """Reply: free text, HTML (email) or a template with its variables; queued (202), then sent
+    once. Refusals: `window_closed`, `missing_variables`, `template_not_usable` (422),
+    `account_paused` / `account_error` (409); nothing is queued then."""
+    conversation = visible_conversation(caller, conversation_id)
+    return replies.reply(caller, conversation, request, stores=_reply_stores())
+
+
+def _reply_stores() -> replies.Stores:
+    from inbox.delivery.queue import OutboundQueue
+    from inbox.store.accounts import AccountStore
+    from inbox.store.customers import CustomerStore
+    from inbox.store.templates import TemplateStore
+    from inbox.store.users import UserStore
+
+    return replies.Stores(
+        conversations=ConversationStore(),
+        accounts=AccountStore(),
+        templates=TemplateStore(),
+        users=UserStore(),
+        customers=CustomerStore(),
+        queue=OutboundQueue(),
+    )
 
 
 def visible_conversation(caller: Caller, conversation_id: str) -> Conversation:

@@ -32,6 +32,7 @@ from inbox.errors import (
     NotConfigured,
     NotFound,
     Unauthenticated,
+    Unavailable,
 )
 from inbox.observability import logger
 from inbox.provider_errors import ProviderUnavailable
@@ -45,6 +46,7 @@ _STATUS: dict[type[InboxError], HTTPStatus] = {
     ProviderUnavailable: HTTPStatus.BAD_GATEWAY,
     BadRequest: HTTPStatus.BAD_REQUEST,
     NotConfigured: HTTPStatus.SERVICE_UNAVAILABLE,
+    Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 _DESCRIPTIONS = {
     HTTPStatus.BAD_REQUEST: "The body is not JSON (`invalid_json`)",

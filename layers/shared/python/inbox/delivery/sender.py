@@ -48,6 +48,7 @@ from inbox.store import dynamo
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault, MissingCredentials
 from inbox.store.outbound_claims import SENDING, OutboundClaim, OutboundClaims
+from inbox.whatsapp.template_message import TemplateMessage
 
 LEASE = timedelta(minutes=5)
 # Credentials are kept a while: a refused one is read again at once (`_send`).
@@ -80,7 +81,15 @@ class RetryLater(Exception):
 
 
 class Send(Protocol):
-    def __call__(self, account: Account, credentials: Any, *, to: str, text: str) -> SendResult: ...
+    def __call__(
+        self,
+        account: Account,
+        credentials: Any,
+        *,
+        to: str,
+        text: str,
+        template: TemplateMessage | None = None,
+    ) -> SendResult: ...
 
 
 def deliver(
@@ -122,8 +131,12 @@ def deliver(
         except NoRecipient as refused:
             return claim.fail(ProviderError(code="no_recipient", message=str(refused)))
 
+    # An approved WhatsApp template goes out as the provider's template message, `text` its rendering.
+    template = TemplateMessage.model_validate(claim.item["template"]) if claim.item.get("template") else None
     try:
-        result = _send(account, request.to, str(text), vault or CredentialVault(), send or channels.send)
+        result = _send(
+            account, request.to, str(text), template, vault or CredentialVault(), send or channels.send
+        )
     except MissingCredentials:
         return _credentials_rejected(claim, account, table, "The account has no stored credentials.", clock)
     except CredentialsRejected as rejected:
@@ -243,7 +256,9 @@ class _Claim:
         logger.warning("The claim was lost before recording the outcome", extra={"key": self.held.key})
 
 
-def _send(account: Account, to: str, text: str, vault: CredentialVault, send: Send) -> SendResult:
+def _send(
+    account: Account, to: str, text: str, template: TemplateMessage | None, vault: CredentialVault, send: Send
+) -> SendResult:
     """Send with the account's cached credentials; when they are refused, once more with freshly
     read ones if those differ (an admin's new token must not be blamed for the old one's refusal)."""
     model = CREDENTIALS_MODEL[account.provider]
@@ -253,13 +268,13 @@ def _send(account: Account, to: str, text: str, vault: CredentialVault, send: Se
 
     used = _credentials.get(account.id, load)
     try:
-        return send(account, used, to=to, text=text)
+        return send(account, used, to=to, text=text, template=template)
     except CredentialsRejected:
         _credentials.forget(account.id)
         fresh = _credentials.get(account.id, load)
         if fresh == used:
             raise
-        return send(account, fresh, to=to, text=text)
+        return send(account, fresh, to=to, text=text, template=template)
 
 
 def _credentials_rejected(

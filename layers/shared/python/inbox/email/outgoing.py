@@ -59,7 +59,7 @@ def email_sender(
 
     outgoing = outgoing_email(account, item, to, table)
 
-    def send(account: Account, credentials: Any, *, to: str, text: str) -> SendResult:
+    def send(account: Account, credentials: Any, *, to: str, text: str, template: Any = None) -> SendResult:
         return adapter(account.provider).send_email(account, credentials, outgoing, check_sent=check_sent)
 
     return send

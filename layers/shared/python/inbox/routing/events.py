@@ -138,6 +138,9 @@ class EmailDetails(BaseModel):
             "to": self.to,
             "cc": self.cc,
             "message_id": self.message_id,
+            # What it answers: an agent's reply to it carries them on (RFC 5322 §3.6.4).
+            "in_reply_to": self.in_reply_to[0] if self.in_reply_to else None,
+            "references": self.references or None,
             "html": self.html,
             "attachments": self.attachments,
             "raw_key": self.raw_key,

@@ -31,11 +31,12 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from inbox.conversations import AutoReplyRecord, ContactState, Conversation, ConversationSummary, Message
-from inbox.errors import NotFound
+from inbox.errors import Conflict, NotFound
 from inbox.store import dynamo, items
 from inbox.store.pagination import Page, decode_cursor, encode_cursor
 from inbox.store.schema import PARTITION_KEY, SORT_KEY
 from inbox.store.workloads import Workloads, read_workloads
+from inbox.timeline import ConversationEvent
 
 
 class AlreadyRouted(Exception):
@@ -107,9 +108,43 @@ def message_item(message: Message) -> dict[str, Any]:
         item["raw_key"] = message.raw_key
     if message.thread_id:
         item["thread_id"] = message.thread_id
+    if message.template is not None:
+        item["template"] = items.to_item(message.template)
     if message.attachments:
         item["attachments"] = [{**items.to_item(a), "key": a.key} for a in message.attachments]
     return item
+
+
+def event_key(event: ConversationEvent) -> dict[str, str]:
+    return items.key(f"CONV#{event.conversation_id}", f"EVENT#{event.at.isoformat()}#{event.id}")
+
+
+def event_write(event: ConversationEvent) -> dict[str, Any]:
+    return items.put(items.to_item(event, **event_key(event)), condition=items.NOT_EXISTS)
+
+
+def replied_write(conversation: Conversation, at: datetime) -> dict[str, Any]:
+    """The conversation after a reply: its last message and the lists' order follow; its status
+    (read with it, part of the index keys) must still be the one read."""
+    order = f"{at.isoformat()}#{conversation.id}"
+    values: dict[str, Any] = {
+        ":t": at.isoformat(),
+        ":status": conversation.status.value,
+        ":status_order": f"{conversation.status}#{order}",
+        ":order": order,
+    }
+    expression = "SET last_message_at = :t, updated_at = :t, gsi1sk = :status_order, gsi3sk = :order"
+    if conversation.assignee_id:
+        expression += ", gsi2sk = :status_order"
+    return {
+        "Update": {
+            "Key": conversation_key(conversation.id),
+            "UpdateExpression": expression,
+            "ConditionExpression": "#status = :status",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
+        }
+    }
 
 
 def seen_write(
@@ -204,6 +239,44 @@ class ConversationStore:
             limit=limit,
         )
 
+    def latest_inbound(self, conversation_id: str) -> Message | None:
+        """The conversation's newest message from the contact (read from the newest back)."""
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "FilterExpression": "direction = :in",
+            "ExpressionAttributeValues": {":pk": f"CONV#{conversation_id}", ":prefix": "MSG#", ":in": "in"},
+            "ScanIndexForward": False,
+            "Limit": 25,
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self.table.query(**query)
+            if response.get("Items"):
+                return items.from_item(Message, response["Items"][0])
+            if "LastEvaluatedKey" not in response:
+                return None
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def events(self, conversation_id: str, *, cursor: str | None, limit: int) -> Page[ConversationEvent]:
+        return items.query_page(
+            self.table,
+            ConversationEvent,
+            partition=f"CONV#{conversation_id}",
+            prefix="EVENT#",
+            cursor=cursor,
+            limit=limit,
+        )
+
+    def commit(self, writes: Sequence[dict[str, Any]]) -> None:
+        """Writes of one change, all or none; a failed condition is `Conflict` (`conversation_changed`)."""
+
+        def conflict(reasons: list[str]) -> Exception:
+            return Conflict(
+                "The conversation changed meanwhile: read it again and retry.", code="conversation_changed"
+            )
+
+        items.transact(self.table, list(writes), on_conflict=conflict)
+
     def thread_of(self, account_id: str, message_ids: Sequence[str]) -> str | None:
         """The conversation of the first of `message_ids` the account has a message of (a reply's
         In-Reply-To first, then its References from the latest): one batch read."""
@@ -293,6 +366,25 @@ class ConversationStore:
                 raise
             return False
         return True
+
+    def fail_queued(self, message: Message, error: BaseModel) -> None:
+        """A queued message that will never be sent (its hand-over failed): `failed` with `error`,
+        unless a sender took it meanwhile."""
+        try:
+            self.table.update_item(
+                Key=message_key(message),
+                UpdateExpression="SET #status = :failed, #error = :error",
+                ConditionExpression="#status = :queued",
+                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeValues={
+                    ":failed": "failed",
+                    ":queued": "queued",
+                    ":error": items.to_item(error),
+                },
+            )
+        except ClientError as failure:
+            if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def message_by_provider_id(self, account_id: str, provider_message_id: str) -> dict[str, str] | None:
         """The message key a provider's status report is about, if we sent it."""

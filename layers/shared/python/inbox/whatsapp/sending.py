@@ -1,5 +1,6 @@
-"""Sending a text message on WhatsApp, through Meta's Cloud API (`send_meta`) or Twilio
-(`send_twilio`); `inbox.channels` picks the one for the account's provider.
+"""Sending a text message, or an approved template (`TemplateMessage`), on WhatsApp, through
+Meta's Cloud API (`send_meta`) or Twilio (`send_twilio`); `inbox.channels` picks the one for the
+account's provider.
 
 One call, one provider request (through the one client of each provider,
 `meta_graph` and `twilio_api`), and the outcome as one of `inbox.delivery.outcomes` (every
@@ -20,6 +21,7 @@ from inbox.provider_errors import (
 )
 from inbox.whatsapp import meta_graph, twilio_api
 from inbox.whatsapp.meta_graph import MetaGraph
+from inbox.whatsapp.template_message import TemplateMessage
 from inbox.whatsapp.twilio_api import TwilioApi
 
 TIMEOUT_SECONDS = meta_graph.TIMEOUT_SECONDS
@@ -38,13 +40,19 @@ def send_meta(
     text: str,
     graph_url: str,
     timeout: float = TIMEOUT_SECONDS,
+    template: TemplateMessage | None = None,
 ) -> SendResult:
-    """Send `text` to `to` (E.164) from the account's number through Meta's Cloud API; see the
-    module for the outcomes."""
+    """Send `text` (or, given, the `template`) to `to` (E.164) from the account's number through
+    Meta's Cloud API; see the module for the outcomes."""
     try:
         graph = MetaGraph(graph_url, timeout=timeout)
         phone_number_id = account.meta_config().phone_number_id
-        return SendResult(graph.send_text(phone_number_id, credentials.access_token, to=to, text=text))
+        token = credentials.access_token
+        if template is not None:
+            return SendResult(
+                graph.send_template(phone_number_id, token, to=to, template=template.meta_template())
+            )
+        return SendResult(graph.send_text(phone_number_id, token, to=to, text=text))
     except ProviderFailure as failure:
         raise _outcome(failure) from None
 
@@ -58,14 +66,20 @@ def send_twilio(
     api_url: str,
     timeout: float = TIMEOUT_SECONDS,
     status_callback: str | None = None,
+    template: TemplateMessage | None = None,
 ) -> SendResult:
-    """Send `text` to `to` (E.164) from the account's number (or messaging service) through
-    Twilio; `status_callback` is where Twilio posts this message's statuses."""
+    """Send `text` (or, given, the `template`'s Content SID) to `to` (E.164) from the account's
+    number (or messaging service) through Twilio; `status_callback` is where Twilio posts this
+    message's statuses."""
     try:
         config = account.twilio_config()
         service = config.messaging_service_sid
         form = {"MessagingServiceSid": service} if service else {"From": f"whatsapp:{account.address}"}
-        form |= {"To": f"whatsapp:{to}", "Body": text}
+        form["To"] = f"whatsapp:{to}"
+        if template is not None and template.content_sid:
+            form |= {"ContentSid": template.content_sid, "ContentVariables": template.twilio_variables()}
+        else:
+            form["Body"] = text
         if status_callback:
             form["StatusCallback"] = status_callback
         twilio = TwilioApi(config.account_sid, credentials.auth_token, api_url=api_url, timeout=timeout)

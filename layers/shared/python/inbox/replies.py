@@ -1,0 +1,291 @@
+"""An agent's reply to a conversation (CONTRACT.md, "Agents' write API"): one code path for every
+channel, the channel picking what may be sent and the sender (`inbox.delivery.sender`) the
+transport.
+
+The reply is checked first and nothing is written when it is refused: the account must be
+sending (409 `account_paused` / `account_error`); on WhatsApp, free text and templates other than
+`window` ones only inside the 24-hour window (422 `window_closed`, naming `window_expires_at`), and
+only the account's approved templates (422 `template_not_usable`); every `{{variable}}` filled by
+the one render function, the caller's values first, then what the conversation knows (422
+`missing_variables`). Then the message (`queued`, `sent_by` the caller), the conversation's
+last-message time and the `replied` event are written in one transaction, and the message is
+handed to the outbound queue, whose claim sends it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from inbox.access import Caller
+from inbox.accounts.models import Account, AccountStatus, Channel
+from inbox.conversations import Conversation, Direction, Message, MessageStatus
+from inbox.delivery.queue import OutboundQueue, OutboundRequest
+from inbox.directory import User
+from inbox.errors import Conflict, FieldProblem, Invalid, NotFound, Unavailable
+from inbox.ids import new_id
+from inbox.observability import logger
+from inbox.routing.events import ProviderError
+from inbox.store.accounts import AccountStore
+from inbox.store.conversations import (
+    ConversationStore,
+    event_write,
+    mail_ref_write,
+    message_key,
+    new_message_write,
+    replied_write,
+)
+from inbox.store.customers import CustomerStore
+from inbox.store.templates import TemplateStore
+from inbox.store.users import UserStore
+from inbox.templates.models import ApprovalStatus, Template, TemplateType
+from inbox.templates.rendering import render
+from inbox.templates.variables import conversation_context
+from inbox.timeline import EventType, new_event
+from inbox.whatsapp.template_message import TemplateMessage
+
+Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+VariableValue = Annotated[str, StringConstraints(max_length=1_000)]
+
+
+class ReplyRequest(BaseModel):
+    """One of `text`, `html` (email) or `template_id` (with `variables`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Body | None = None
+    html: Body | None = Field(default=None, description="email only; sanitized, its text derived")
+    template_id: str | None = None
+    variables: dict[str, VariableValue] = Field(
+        default_factory=dict, description="values for the template's variables (before the conversation's)"
+    )
+
+    @model_validator(mode="after")
+    def _one_content(self) -> ReplyRequest:
+        given = [name for name in ("text", "html", "template_id") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of text, html and template_id")
+        if self.variables and self.template_id is None:
+            raise ValueError("variables go with a template_id")
+        return self
+
+
+@dataclass(frozen=True)
+class Stores:
+    conversations: ConversationStore
+    accounts: AccountStore
+    templates: TemplateStore
+    users: UserStore
+    customers: CustomerStore
+    queue: OutboundQueue
+
+
+@dataclass(frozen=True)
+class _Content:
+    text: str
+    html: str | None = None
+    template: Template | None = None
+    template_message: TemplateMessage | None = None
+
+
+def reply(
+    caller: Caller,
+    conversation: Conversation,
+    request: ReplyRequest,
+    *,
+    stores: Stores,
+    now: datetime | None = None,
+) -> Message:
+    """Queue the caller's reply (see the module); the stored message."""
+    now = now or datetime.now(UTC)
+    account = stores.accounts.get(conversation.account_id)
+    _check_sending(account)
+    content = _content(account, conversation, request, stores, now)
+    message = Message(
+        id=new_id("msg"),
+        conversation_id=conversation.id,
+        account_id=account.id,
+        direction=Direction.OUT,
+        text=content.text,
+        html=content.html,
+        sent_by=caller.user_id,
+        template_id=content.template.id if content.template else None,
+        template=content.template_message,
+        status=MessageStatus.QUEUED,
+        created_at=now,
+        **(_email_fields(account, conversation, stores) if account.channel is Channel.EMAIL else {}),
+    )
+    writes = [
+        new_message_write(message),
+        replied_write(conversation, now),
+        event_write(
+            new_event(conversation.id, EventType.REPLIED, now, caller.user_id, message_id=message.id)
+        ),
+    ]
+    if message.message_id:  # the customer's answer to it joins this conversation
+        writes.append(mail_ref_write(account.id, message.message_id, conversation.id))
+    stores.conversations.commit(writes)
+    _hand_over(message, conversation, stores)
+    logger.info(
+        "Reply queued",
+        extra={"conversation_id": conversation.id, "message_id": message.id, "sent_by": caller.user_id},
+    )
+    return message
+
+
+def _check_sending(account: Account) -> None:
+    if account.status is AccountStatus.PAUSED:
+        raise Conflict(f"The account {account.name} is paused: nothing is sent.", code="account_paused")
+    if account.status is AccountStatus.ERROR:
+        reason = f": {account.status_reason}" if account.status_reason else ""
+        raise Conflict(f"The account {account.name} is in error{reason}", code="account_error")
+
+
+def _content(
+    account: Account, conversation: Conversation, request: ReplyRequest, stores: Stores, now: datetime
+) -> _Content:
+    whatsapp = account.channel is Channel.WHATSAPP
+    if whatsapp and request.html is not None:
+        raise Invalid("html: WhatsApp messages are text", details=[FieldProblem("html", "email only")])
+    window_open = conversation.window_expires_at is not None and now < conversation.window_expires_at
+    template = _template(account, request.template_id, stores) if request.template_id else None
+    if whatsapp and not window_open and (template is None or template.type is not TemplateType.WINDOW):
+        raise _window_closed(conversation)
+    context = {**_conversation_context(account, conversation, stores), **request.variables}
+    if template is not None:
+        text = _rendered(template.content, context, "template")
+        return _Content(
+            text, template=template, template_message=_template_message(account, template, context)
+        )
+    if request.html is not None:
+        from inbox.email.parsing import html_text
+        from inbox.signatures import sanitize_html
+
+        html = sanitize_html(_rendered(request.html, context, "html"))
+        return _Content(html_text(html), html=html)
+    return _Content(_rendered(request.text or "", context, "text"))
+
+
+def _template(account: Account, template_id: str, stores: Stores) -> Template:
+    try:
+        template = stores.templates.get(template_id)
+    except NotFound:
+        template = None
+    if template is None or template.account_id != account.id:
+        raise _not_usable(f"No template {template_id!r} of this account.")
+    if account.channel is Channel.WHATSAPP and template.approval.status is not ApprovalStatus.APPROVED:
+        raise _not_usable(
+            f"The template {template.name!r} is {template.approval.status}, not approved by WhatsApp."
+        )
+    return template
+
+
+def _not_usable(message: str) -> Invalid:
+    return Invalid(message, code="template_not_usable", details=[FieldProblem("template_id", message)])
+
+
+def _window_closed(conversation: Conversation) -> Invalid:
+    expired = conversation.window_expires_at
+    when = f"closed at {expired.isoformat()}" if expired else "not open (the contact has not written yet)"
+    message = f"The 24-hour window is {when}: only an approved window template can be sent to this contact."
+    named = expired.isoformat() if expired else "null"
+    return Invalid(message, code="window_closed", details=[FieldProblem("window_expires_at", named)])
+
+
+def _rendered(content: str, context: dict[str, Any], field: str) -> str:
+    rendered = render(content, context)
+    if rendered.missing:
+        names = ", ".join(rendered.missing)
+        raise Invalid(
+            f"No value for {names}: give it in `variables`, or write it out.",
+            code="missing_variables",
+            details=[FieldProblem(f"variables.{name}", "no value") for name in rendered.missing],
+        )
+    return rendered.text
+
+
+def _conversation_context(account: Account, conversation: Conversation, stores: Stores) -> dict[str, Any]:
+    customer = None
+    if conversation.customer_id:
+        try:
+            customer = stores.customers.get(conversation.customer_id)
+        except NotFound:
+            customer = None
+    assignee: User | None = None
+    if conversation.assignee_id:
+        try:
+            assignee = stores.users.get(conversation.assignee_id)
+        except NotFound:
+            assignee = None
+    return conversation_context(
+        account=account,
+        contact_name=conversation.contact.name,
+        customer=customer,
+        assignee=assignee,
+        extra=conversation.context,
+    )
+
+
+def _template_message(
+    account: Account, template: Template, context: dict[str, Any]
+) -> TemplateMessage | None:
+    """The template as the provider sends it: Meta by name with named values, Twilio by its
+    Content SID with the values in its order; None on email (the rendering is the message)."""
+    if account.channel is not Channel.WHATSAPP:
+        return None
+    values = {name: str(context[name]).strip() for name in template.variables}
+    approval = template.approval
+    return TemplateMessage(
+        name=approval.provider_name or template.name,
+        language=template.language or "en",
+        parameters=values,
+        content_sid=approval.provider_template_id if account.provider.value == "twilio" else None,
+        variable_order=approval.variable_order or list(values),
+    )
+
+
+def _email_fields(account: Account, conversation: Conversation, stores: Stores) -> dict[str, Any]:
+    """Threading of an email reply: its own Message-ID, `Re:` the subject, what it answers (the
+    contact's latest message) and the provider's thread."""
+    from inbox.email.compose import new_message_id, reply_subject
+
+    latest = stores.conversations.latest_inbound(conversation.id)
+    domain = account.address.rsplit("@", 1)[-1]
+    fields: dict[str, Any] = {"message_id": new_message_id(domain)}
+    if latest is None:
+        return {**fields, "subject": conversation.subject or "(no subject)"}
+    answered = [latest.message_id] if latest.message_id else []
+    return {
+        **fields,
+        "subject": reply_subject(latest.subject or conversation.subject, automatic=False),
+        "in_reply_to": latest.message_id,
+        "references": [*(latest.references or []), *answered] or None,
+        "thread_id": latest.thread_id,
+    }
+
+
+def _hand_over(message: Message, conversation: Conversation, stores: Stores) -> None:
+    """To the outbound queue; if the queue cannot take it, the message is recorded `failed`
+    (nothing was sent) and the caller told to try again."""
+    key = message_key(message)
+    request = OutboundRequest(
+        account_id=message.account_id,
+        conversation_id=conversation.id,
+        message_pk=key["pk"],
+        message_sk=key["sk"],
+        to=conversation.contact.address,
+    )
+    try:
+        stores.queue.send(request)
+    except Exception as error:  # whatever SQS said: the message must not stay `queued` unseen
+        logger.exception("The outbound queue refused a reply", extra={"message_id": message.id})
+        failure = ProviderError(
+            code="queue_unavailable", message="The reply could not be queued: send it again."
+        )
+        stores.conversations.fail_queued(message, failure)
+        raise Unavailable(
+            "The reply could not be queued; nothing was sent: try again.", code="queue_unavailable"
+        ) from error
