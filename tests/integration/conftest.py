@@ -20,8 +20,13 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
 
 from dovecot import DovecotUnavailable, LocalDovecot, start_dovecot
+from inbox.local import resources
+from inbox.local.template import Template
+from inbox.routing import consumer
 from mail_peers import MailUser, Peer, ReceivedMail, SmtpServer, TlsSmtpServers
 
 LOOPBACK = "127.0.0.1"
@@ -231,3 +236,24 @@ def _free_port() -> int:
         probe.bind((LOOPBACK, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+@pytest.fixture
+def serial_aws(template: Template, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The local AWS as a moto server answering one request at a time (DynamoDB is linearizable
+    per item): for races between threads, which in-process moto does not serialize."""
+    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_port}")
+    created = resources.create_all(template, api_url="http://gateway.test")
+    (table,) = created.tables.values()
+    monkeypatch.setenv("INBOX_TABLE_NAME", table)
+    outbound = next(
+        u for lid, u in created.queue_urls.items() if lid.startswith("OutboundQueue") and "Dead" not in lid
+    )
+    monkeypatch.setenv("INBOX_OUTBOUND_QUEUE_URL", outbound)
+    consumer.clear_caches()
+    yield
+    consumer.clear_caches()
+    server.shutdown()

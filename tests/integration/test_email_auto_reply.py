@@ -335,3 +335,33 @@ def test_an_agents_html_reply_goes_out_in_the_thread_with_the_agents_own_signatu
     )
     drain_inbound(aws)
     assert [c["id"] for c in conversations_of(account.id)] == [conversation["id"]]
+
+
+def test_an_email_conversation_started_by_the_team_goes_out_and_its_answer_joins_it(
+    aws: LocalResources, account: Account, smtp_server: SmtpServer
+) -> None:
+    before = len(smtp_server.received)
+    body = {"account_id": account.id, "to": "paul@customer.example", "text": "Votre devis est prêt."}
+
+    untitled = call_api("POST", "/v1/conversations", body=body)
+    answer = call_api("POST", "/v1/conversations", body={**body, "subject": "Votre devis"})
+
+    assert (untitled.status, untitled.body["error"]["details"][0]["field"]) == (422, "subject")
+    assert answer.status == 201, answer.body
+    assert send_queued(aws) == 1
+    (received,) = smtp_server.received[before:]
+    assert list(received.recipients) == ["paul@customer.example"]
+    sent = email.message_from_bytes(received.content, policy=policy.default)
+    assert str(sent["Subject"]) == "Votre devis"
+    assert sent["In-Reply-To"] is None
+    message_id = str(sent["Message-ID"]).strip("<>")
+
+    answer_mail = customer_mail("Re: Votre devis", "p2@customer.example", In_Reply_To=f"<{message_id}>")
+    hand_over(
+        account,
+        [RawMail(raw=answer_mail, arrived_at=NOW, folder="INBOX", uid="90")],
+        objects=MailObjects(),
+        queue=InboundQueue(),
+    )
+    drain_inbound(aws)
+    assert [c["id"] for c in conversations_of(account.id)] == [answer.body["id"]]

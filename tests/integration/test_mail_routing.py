@@ -317,3 +317,39 @@ def test_one_address_gets_at_most_five_auto_replies_a_day_across_conversations(
         if m["direction"] == "out"
     ]
     assert len(replies) == 5
+
+
+def test_an_answer_in_a_closed_thread_reopens_it_and_its_assignee_counts_it_again(
+    aws: LocalResources, account: Account
+) -> None:
+    from inbox.store import dynamo
+    from inbox.store.workloads import read_workloads
+
+    user = {"id": "bob", "name": "Bob", "email": "bob@shop.example"}
+    assert call_api("POST", "/v1/users", body=user).status == 201
+    assert (
+        call_api("PUT", f"/v1/accounts/{account.id}/authorized-users", body={"user_ids": ["bob"]}).status
+        == 200
+    )
+    deliver(account, mail("Order 51", message_id="o51@customer.example"))
+    drain_inbound(aws)
+    (conversation,) = conversations_of(account.id)
+    path = f"/v1/conversations/{conversation['id']}"
+    assert call_api("PUT", f"{path}/assignee", body={"user_id": "bob"}).status == 200
+    assert call_api("POST", f"{path}/close").body["status"] == "closed"
+    assert read_workloads(dynamo.table())["bob"][0] == 0
+
+    deliver(
+        account, mail("Re: Order 51", message_id="o52@customer.example", In_Reply_To="<o51@customer.example>")
+    )
+    drain_inbound(aws)
+
+    (reopened,) = conversations_of(account.id)
+    assert (reopened["id"], reopened["status"], reopened["assignee_id"]) == (
+        conversation["id"],
+        "open",
+        "bob",
+    )
+    assert read_workloads(dynamo.table())["bob"][0] == 1
+    timeline = [(e["type"], e["by"]) for e in call_api("GET", f"{path}/events").body["items"]]
+    assert timeline == [("assigned", "alice"), ("closed", "alice"), ("reopened", None)]

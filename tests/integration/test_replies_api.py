@@ -352,3 +352,93 @@ def test_a_reply_the_queue_refuses_is_recorded_failed_and_answered_503(
     (stored,) = replies(conversation_id)
     assert (stored["status"], stored["error"]["code"]) == ("failed", "queue_unavailable")
     assert send_queued(stack) == 0
+
+
+def start(body: dict[str, Any], **caller: Any) -> builders.ApiAnswer:
+    return call_api("POST", "/v1/conversations", body=body, **caller)
+
+
+def test_a_whatsapp_conversation_starts_with_a_start_template_linked_to_the_customer(
+    stack: LocalResources, httpserver: HTTPServer
+) -> None:
+    account_id = create_account("meta_cloud")
+    customer = {"name": "Jean Dupont", "phones": ["+33 6 11 22 33 44"]}
+    customer_id = call_api("POST", "/v1/customers", body=customer).body["id"]
+    user = {"id": "bob", "name": "Bob", "email": "bob@example.com"}
+    assert call_api("POST", "/v1/users", body=user).status == 201
+    assert (
+        call_api("PUT", f"/v1/accounts/{account_id}/authorized-users", body={"user_ids": ["bob"]}).status
+        == 200
+    )
+    opening = approved_template(account_id, type=TemplateType.START)
+    reply_only = approved_template(account_id, type=TemplateType.REPLY)
+
+    text = start(
+        {"account_id": account_id, "to": "+33 6 11 22 33 44", "text": "Bonjour"}, user="bob", admin=False
+    )
+    refused = start(
+        {
+            "account_id": account_id,
+            "to": CONTACT,
+            "template_id": reply_only,
+            "variables": {"quote_number": "1"},
+        }
+    )
+    answer = start(
+        {
+            "account_id": account_id,
+            "to": "+33 6 11 22 33 44",
+            "template_id": opening,
+            "variables": {"quote_number": "Q-9"},
+        },
+        user="bob",
+        admin=False,
+    )
+
+    assert (text.status, text.body["error"]["code"]) == (422, "window_closed")
+    assert (refused.status, refused.body["error"]["code"]) == (422, "template_not_usable")
+    assert answer.status == 201, answer.body
+    started = answer.body
+    assert (started["contact"]["address"], started["customer_id"], started["assignee_id"]) == (
+        CONTACT,
+        customer_id,
+        "bob",
+    )
+    assert send_queued(stack) == 1
+    (sent,) = provider_requests(httpserver, META_MESSAGES)
+    assert sent.get_json()["template"]["components"][0]["parameters"][0]["text"] == "Jean Dupont"
+    (message,) = replies(started["id"])
+    assert (message["sent_by"], message["status"], message["text"]) == (
+        "bob",
+        "sent",
+        "Bonjour Jean Dupont, votre devis Q-9 est prêt.",
+    )
+    again = start(
+        {"account_id": account_id, "to": CONTACT, "template_id": opening, "variables": {"quote_number": "2"}}
+    )
+    assert (again.status, again.body["error"]["code"]) == (409, "conversation_open")
+
+    # The contact answers: the answer joins the started conversation, whose window is now open.
+    assert inbound(account_id) == started["id"]
+    assert reply(started["id"], {"text": "Merci !"}).status == 202
+
+
+def test_starting_on_an_account_the_agent_may_not_see_is_404_and_a_bad_number_422(
+    stack: LocalResources,
+) -> None:
+    account_id = create_account("meta_cloud")
+    opening = approved_template(account_id, type=TemplateType.START)
+    body = {
+        "account_id": account_id,
+        "to": CONTACT,
+        "template_id": opening,
+        "variables": {"quote_number": "1"},
+    }
+
+    hidden = start(body, user="dave", admin=False)
+    bad = start({**body, "to": "not a number"})
+
+    assert (hidden.status, hidden.body["error"]["code"]) == (404, "account_not_found")
+    assert (bad.status, bad.body["error"]["details"][0]["field"]) == (422, "to")
+    assert call_api("GET", "/v1/conversations").body["items"] == []
+    assert queued_requests(stack) == 0

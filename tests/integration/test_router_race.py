@@ -6,17 +6,12 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
 
 from builders import call_api
 from inbox.accounts.models import Channel, Provider
-from inbox.local import resources
-from inbox.local.template import Template
 from inbox.routing import consumer
 from inbox.routing.events import Contact, InboundMessage, MessageType
 from inbox.routing.router import Collaborators, Router
@@ -24,25 +19,6 @@ from inbox.store.conversations import ConversationStore
 from routing_setup import create_routing_account
 
 TUESDAY_TEN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def serial_aws(template: Template, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_port}")
-    created = resources.create_all(template, api_url="http://gateway.test")
-    (table,) = created.tables.values()
-    monkeypatch.setenv("INBOX_TABLE_NAME", table)
-    outbound = next(
-        u for lid, u in created.queue_urls.items() if lid.startswith("OutboundQueue") and "Dead" not in lid
-    )
-    monkeypatch.setenv("INBOX_OUTBOUND_QUEUE_URL", outbound)
-    consumer.clear_caches()
-    yield
-    consumer.clear_caches()
-    server.shutdown()
 
 
 @pytest.mark.usefixtures("serial_aws")

@@ -22,25 +22,29 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from inbox.access import Caller
 from inbox.accounts.models import Account, AccountStatus, Channel
-from inbox.conversations import Conversation, Direction, Message, MessageStatus
+from inbox.conversations import ContactRef, ContactState, Conversation, Direction, Message, MessageStatus
 from inbox.delivery.queue import OutboundQueue, OutboundRequest
-from inbox.directory import User
+from inbox.directory import Customer, User
 from inbox.errors import Conflict, FieldProblem, Invalid, NotFound, Unavailable
 from inbox.ids import new_id
 from inbox.observability import logger
 from inbox.routing.events import ProviderError
+from inbox.store.account_settings import AccountSettingsStore
 from inbox.store.accounts import AccountStore
 from inbox.store.conversations import (
     ConversationStore,
     event_write,
     mail_ref_write,
     message_key,
+    new_contact_write,
+    new_conversation_write,
     new_message_write,
     replied_write,
 )
 from inbox.store.customers import CustomerStore
 from inbox.store.templates import TemplateStore
 from inbox.store.users import UserStore
+from inbox.store.workloads import count_assignment
 from inbox.templates.models import ApprovalStatus, Template, TemplateType
 from inbox.templates.rendering import render
 from inbox.templates.variables import conversation_context
@@ -73,6 +77,32 @@ class ReplyRequest(BaseModel):
         return self
 
 
+class StartRequest(BaseModel):
+    """A new conversation: WhatsApp with an approved `start` or `window` template; email with
+    `text` or a template, and a `subject`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str
+    to: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)] = Field(
+        description="an E.164 number (WhatsApp) or an email address"
+    )
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=998)] | None = (
+        None
+    )
+    text: Body | None = None
+    template_id: str | None = None
+    variables: dict[str, VariableValue] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_content(self) -> StartRequest:
+        if (self.text is None) == (self.template_id is None):
+            raise ValueError("give exactly one of text and template_id")
+        if self.variables and self.template_id is None:
+            raise ValueError("variables go with a template_id")
+        return self
+
+
 @dataclass(frozen=True)
 class Stores:
     conversations: ConversationStore
@@ -81,6 +111,7 @@ class Stores:
     users: UserStore
     customers: CustomerStore
     queue: OutboundQueue
+    settings: AccountSettingsStore | None = None  # who may see which account (starting only)
 
 
 @dataclass(frozen=True)
@@ -89,6 +120,84 @@ class _Content:
     html: str | None = None
     template: Template | None = None
     template_message: TemplateMessage | None = None
+
+
+def start(
+    caller: Caller, request: StartRequest, *, stores: Stores, now: datetime | None = None
+) -> Conversation:
+    """Open a conversation with `request.to` and queue its first message (see the module); the
+    conversation, assigned to the caller when they may answer the account's conversations."""
+    now = now or datetime.now(UTC)
+    settings = stores.settings or AccountSettingsStore()
+    account = _visible_account(caller, request.account_id, stores.accounts, settings)
+    _check_sending(account)
+    address = _address(account, request.to)
+    customer = _customer(account, address, stores.customers)
+    if account.channel is Channel.WHATSAPP:
+        state = stores.conversations.contact(account.id, address)
+        if state is not None and state.open_conversation_id:
+            raise Conflict(
+                f"{address} has an open conversation on this account ({state.open_conversation_id}): "
+                "reply there.",
+                code="conversation_open",
+                details=[FieldProblem("to", state.open_conversation_id)],
+            )
+    elif request.subject is None:
+        raise Invalid(
+            "subject: an email conversation needs one", details=[FieldProblem("subject", "required")]
+        )
+    assignee = (
+        caller.user_id if _may_be_assigned(caller.user_id, account.id, stores.users, settings) else None
+    )
+    conversation = Conversation(
+        id=new_id("cnv"),
+        account_id=account.id,
+        channel=account.channel,
+        contact=ContactRef(address=address),
+        subject=request.subject,
+        customer_id=customer.id if customer else None,
+        assignee_id=assignee,
+        last_message_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    reply_request = ReplyRequest(
+        text=request.text, template_id=request.template_id, variables=request.variables
+    )
+    content = _content(account, conversation, reply_request, stores, now, starting=True)
+    message = _message(caller, account, conversation, content, now, subject=request.subject)
+    writes = [
+        new_conversation_write(conversation),
+        new_message_write(message),
+        event_write(
+            new_event(conversation.id, EventType.REPLIED, now, caller.user_id, message_id=message.id)
+        ),
+    ]
+    if assignee:
+        writes.append(count_assignment(assignee, now, None))
+        writes.append(
+            event_write(
+                new_event(conversation.id, EventType.ASSIGNED, now, caller.user_id, assignee_id=assignee)
+            )
+        )
+    if account.channel is Channel.WHATSAPP:
+        state = ContactState(
+            account_id=account.id,
+            address=address,
+            first_seen_at=now,
+            open_conversation_id=conversation.id,
+            customer_id=customer.id if customer else None,
+            customer_name=customer.name if customer else None,
+            company_name=customer.company_name if customer else None,
+            **({"last_assignee_id": assignee, "last_assigned_at": now} if assignee else {}),
+        )
+        writes.append(new_contact_write(state))
+    if message.message_id:
+        writes.append(mail_ref_write(account.id, message.message_id, conversation.id))
+    stores.conversations.commit(writes)
+    _hand_over(message, conversation, stores)
+    logger.info("Conversation started", extra={"conversation_id": conversation.id, "sent_by": caller.user_id})
+    return conversation
 
 
 def reply(
@@ -104,20 +213,8 @@ def reply(
     account = stores.accounts.get(conversation.account_id)
     _check_sending(account)
     content = _content(account, conversation, request, stores, now)
-    message = Message(
-        id=new_id("msg"),
-        conversation_id=conversation.id,
-        account_id=account.id,
-        direction=Direction.OUT,
-        text=content.text,
-        html=content.html,
-        sent_by=caller.user_id,
-        template_id=content.template.id if content.template else None,
-        template=content.template_message,
-        status=MessageStatus.QUEUED,
-        created_at=now,
-        **(_email_fields(account, conversation, stores) if account.channel is Channel.EMAIL else {}),
-    )
+    fields = _email_fields(account, conversation, stores) if account.channel is Channel.EMAIL else {}
+    message = _message(caller, account, conversation, content, now, **fields)
     writes = [
         new_message_write(message),
         replied_write(conversation, now),
@@ -136,6 +233,74 @@ def reply(
     return message
 
 
+def _message(
+    caller: Caller,
+    account: Account,
+    conversation: Conversation,
+    content: _Content,
+    now: datetime,
+    **fields: Any,
+) -> Message:
+    """The outgoing message, `queued`, sent by the caller (email: `fields` thread it)."""
+    if account.channel is Channel.EMAIL and "message_id" not in fields:
+        from inbox.email.compose import new_message_id
+
+        fields["message_id"] = new_message_id(account.address.rsplit("@", 1)[-1])
+    return Message(
+        id=new_id("msg"),
+        conversation_id=conversation.id,
+        account_id=account.id,
+        direction=Direction.OUT,
+        text=content.text,
+        html=content.html,
+        sent_by=caller.user_id,
+        template_id=content.template.id if content.template else None,
+        template=content.template_message,
+        status=MessageStatus.QUEUED,
+        created_at=now,
+        **fields,
+    )
+
+
+def _visible_account(
+    caller: Caller, account_id: str, accounts: AccountStore, settings: AccountSettingsStore
+) -> Account:
+    if not caller.is_admin and not settings.authorizes(account_id, caller.user_id):
+        raise NotFound(f"No account with id {account_id!r}.", code="account_not_found")
+    return accounts.get(account_id)
+
+
+def _address(account: Account, to: str) -> str:
+    """`to` as the channel writes it: E.164 for WhatsApp, an email address (checked) for email."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from inbox.accounts.models import EmailAddress, PhoneNumber
+
+    kind: Any = PhoneNumber if account.channel is Channel.WHATSAPP else EmailAddress
+    try:
+        return str(TypeAdapter(kind).validate_python(to))
+    except ValidationError as error:
+        why = error.errors()[0]["msg"]
+        raise Invalid(f"to: {why}", details=[FieldProblem("to", why)]) from None
+
+
+def _customer(account: Account, address: str, customers: CustomerStore) -> Customer | None:
+    found = (
+        customers.find_by_phone(address)
+        if account.channel is Channel.WHATSAPP
+        else customers.find_by_email(address)
+    )
+    return found[0] if found else None
+
+
+def _may_be_assigned(user_id: str, account_id: str, users: UserStore, settings: AccountSettingsStore) -> bool:
+    try:
+        user = users.get(user_id)
+    except NotFound:
+        return False
+    return user.active and settings.authorizes(account_id, user_id)
+
+
 def _check_sending(account: Account) -> None:
     if account.status is AccountStatus.PAUSED:
         raise Conflict(f"The account {account.name} is paused: nothing is sent.", code="account_paused")
@@ -145,14 +310,25 @@ def _check_sending(account: Account) -> None:
 
 
 def _content(
-    account: Account, conversation: Conversation, request: ReplyRequest, stores: Stores, now: datetime
+    account: Account,
+    conversation: Conversation,
+    request: ReplyRequest,
+    stores: Stores,
+    now: datetime,
+    *,
+    starting: bool = False,
 ) -> _Content:
     whatsapp = account.channel is Channel.WHATSAPP
     if whatsapp and request.html is not None:
         raise Invalid("html: WhatsApp messages are text", details=[FieldProblem("html", "email only")])
     window_open = conversation.window_expires_at is not None and now < conversation.window_expires_at
     template = _template(account, request.template_id, stores) if request.template_id else None
-    if whatsapp and not window_open and (template is None or template.type is not TemplateType.WINDOW):
+    if starting and template is not None and template.type is TemplateType.REPLY:
+        raise _not_usable(
+            f"The template {template.name!r} is a reply template: it cannot start a conversation."
+        )
+    allowed = (TemplateType.START, TemplateType.WINDOW) if starting else (TemplateType.WINDOW,)
+    if whatsapp and not window_open and (template is None or template.type not in allowed):
         raise _window_closed(conversation)
     context = {**_conversation_context(account, conversation, stores), **request.variables}
     if template is not None:

@@ -10,17 +10,19 @@ from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from inbox import replies
+from inbox import conversation_actions, replies
 from inbox.access import Caller
 from inbox.api.auth import Authenticated
 from inbox.api.errors import ErrorBody, responses
+from inbox.conversation_actions import AssigneeChange, LabelsChange
 from inbox.conversations import Conversation, ConversationStatus, ConversationSummary, Message, MessageStatus
 from inbox.errors import NotFound
-from inbox.replies import ReplyRequest
+from inbox.replies import ReplyRequest, StartRequest
 from inbox.store.account_settings import AccountSettingsStore
 from inbox.store.conversations import ConversationStore
 from inbox.store.labels import LabelStore
 from inbox.store.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from inbox.timeline import ConversationEvent
 
 router = Router()
 TAG = ["Conversations"]
@@ -73,6 +75,26 @@ def list_conversations(
     return store.page(index="gsi3", partition="CONVS", cursor=cursor, limit=limit, filters=filters)
 
 
+@router.post(
+    "/conversations",
+    tags=TAG,
+    status_code=HTTPStatus.CREATED,
+    responses={
+        **responses(HTTPStatus.CREATED, body=True, admin=False, not_found=True, conflict=True),
+        HTTPStatus.SERVICE_UNAVAILABLE: {
+            "description": "The message could not be queued, nothing was sent (`queue_unavailable`)",
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        },
+    },
+)
+def start_conversation(caller: Authenticated, request: StartRequest) -> Conversation:
+    """Start a conversation with a number or an address: on WhatsApp with an approved `start` or
+    `window` template, on email with text or a template and a subject; the customer linked by the
+    directory, the conversation assigned to the caller when they may answer the account. 409
+    `conversation_open` when the WhatsApp contact has one already."""
+    return replies.start(caller, request, stores=_reply_stores())
+
+
 @router.get("/conversations/<conversation_id>", tags=TAG, responses=responses(admin=False, not_found=True))
 def get_conversation(caller: Authenticated, conversation_id: str) -> Conversation:
     return visible_conversation(caller, conversation_id)
@@ -117,6 +139,79 @@ def reply_to_conversation(caller: Authenticated, conversation_id: str, request: 
     return replies.reply(caller, conversation, request, stores=_reply_stores())
 
 
+@router.put(
+    "/conversations/<conversation_id>/labels",
+    tags=TAG,
+    responses=responses(body=True, admin=False, not_found=True, conflict=True),
+)
+def put_labels(caller: Authenticated, conversation_id: str, change: LabelsChange) -> Conversation:
+    """The conversation's labels, the whole set (names or ids); `create_missing` creates the
+    names no label has, else they are 422 `unknown_label`."""
+    visible_conversation(caller, conversation_id)
+    return conversation_actions.set_labels(caller, conversation_id, change, stores=_action_stores())
+
+
+@router.put(
+    "/conversations/<conversation_id>/assignee",
+    tags=TAG,
+    responses=responses(body=True, admin=False, not_found=True, conflict=True),
+)
+def put_assignee(caller: Authenticated, conversation_id: str, change: AssigneeChange) -> Conversation:
+    """Assign to an active user authorized for the account (else 422 `assignee_not_allowed`), or
+    to nobody (`null`)."""
+    visible_conversation(caller, conversation_id)
+    return conversation_actions.set_assignee(caller, conversation_id, change, stores=_action_stores())
+
+
+@router.post(
+    "/conversations/<conversation_id>/close",
+    tags=TAG,
+    responses=responses(admin=False, not_found=True, conflict=True),
+)
+def close_conversation(caller: Authenticated, conversation_id: str) -> Conversation:
+    """Closed. WhatsApp: the contact's next message opens a new conversation; email: an answer
+    in the thread reopens this one."""
+    visible_conversation(caller, conversation_id)
+    return conversation_actions.close(caller, conversation_id, stores=_action_stores())
+
+
+@router.post(
+    "/conversations/<conversation_id>/reopen",
+    tags=TAG,
+    responses=responses(admin=False, not_found=True, conflict=True),
+)
+def reopen_conversation(caller: Authenticated, conversation_id: str) -> Conversation:
+    """Open again (409 `conversation_superseded` when the WhatsApp contact has a newer one)."""
+    visible_conversation(caller, conversation_id)
+    return conversation_actions.reopen(caller, conversation_id, stores=_action_stores())
+
+
+@router.get(
+    "/conversations/<conversation_id>/events", tags=TAG, responses=responses(admin=False, not_found=True)
+)
+def list_events(
+    caller: Authenticated,
+    conversation_id: str,
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> Page[ConversationEvent]:
+    """The timeline, oldest first: assignments, labels, closing and reopening, replies and
+    auto-replies, each with when and by whom (`by`: a user id, `auto_reply`, or null: routing)."""
+    visible_conversation(caller, conversation_id)
+    return ConversationStore().events(conversation_id, cursor=cursor, limit=limit)
+
+
+def _action_stores() -> conversation_actions.Stores:
+    from inbox.store.users import UserStore
+
+    return conversation_actions.Stores(
+        conversations=ConversationStore(),
+        labels=LabelStore(),
+        users=UserStore(),
+        settings=AccountSettingsStore(),
+    )
+
+
 def _reply_stores() -> replies.Stores:
     from inbox.delivery.queue import OutboundQueue
     from inbox.store.accounts import AccountStore
@@ -131,6 +226,7 @@ def _reply_stores() -> replies.Stores:
         users=UserStore(),
         customers=CustomerStore(),
         queue=OutboundQueue(),
+        settings=AccountSettingsStore(),
     )
 
 

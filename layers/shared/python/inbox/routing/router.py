@@ -33,6 +33,7 @@ from inbox.conversations import (
     ContactRef,
     ContactState,
     Conversation,
+    ConversationStatus,
     Direction,
     Message,
     MessageStatus,
@@ -41,6 +42,7 @@ from inbox.conversations import (
 from inbox.delivery.queue import OutboundQueue, OutboundRequest
 from inbox.directory import Customer, User
 from inbox.email.automatic import own_domains
+from inbox.errors import NotFound
 from inbox.ids import new_id
 from inbox.observability import logger
 from inbox.routing.assignment import AssignmentDecision, Candidate, decide_assignment
@@ -53,6 +55,7 @@ from inbox.store.conversations import (
     ConversationStore,
     RoutingContended,
     contact_write,
+    event_write,
     mail_ref_write,
     message_key,
     new_conversation_write,
@@ -64,6 +67,7 @@ from inbox.store.customers import CustomerStore
 from inbox.store.mailbox_sync import count_write
 from inbox.store.workloads import Workloads, count_assignment
 from inbox.templates.variables import conversation_context
+from inbox.timeline import EventType, new_event
 
 COMMIT_ATTEMPTS = 12
 RETRY_PAUSE_SECONDS = 0.01
@@ -138,9 +142,22 @@ class Router:
             state = opened.state
         conversation_id = opened.conversation.id if opened else str(existing)
         assignee_id = opened.conversation.assignee_id if opened else state.last_assignee_id
+        # An email answer in a closed thread reopens it (its assignee's workload counts it again).
+        reopened = self._closed_thread(message, existing)
         inbound = _inbound(message, conversation_id, account.id)
         reply = _auto_reply(message, current, state, inbound, assignee_id, now)
-        return _writes(message, reply.state, opened, inbound, reply, now)
+        return _writes(message, reply.state, opened, inbound, reply, now, reopened=reopened)
+
+    def _closed_thread(self, message: InboundMessage, existing: str | None) -> Conversation | None:
+        """The closed email conversation the message answers (None: none, or it is open). A
+        WhatsApp contact's conversation is open by construction: closing frees the contact."""
+        if existing is None or message.email is None:
+            return None
+        try:
+            conversation = self.c.conversations.get(existing)
+        except NotFound:
+            return None
+        return conversation if conversation.status is ConversationStatus.CLOSED else None
 
     def _existing_conversation(self, message: InboundMessage, state: ContactState) -> str | None:
         """The conversation the message joins: WhatsApp, the contact's open one; email, the one
@@ -375,6 +392,8 @@ def _writes(
     inbound: Message,
     reply: _Reply,
     now: datetime,
+    *,
+    reopened: Conversation | None = None,
 ) -> _Plan:
     """Everything decided for the message, as the writes of one transaction."""
     account_id, conversation_id = inbound.account_id, inbound.conversation_id
@@ -393,10 +412,33 @@ def _writes(
         writes.append(new_conversation_write(conversation))
         if conversation.assignee_id:
             writes.append(count_assignment(conversation.assignee_id, now, opened.loads))
+            assigned = new_event(
+                conversation_id, EventType.ASSIGNED, now, None, assignee_id=conversation.assignee_id
+            )
+            writes.append(event_write(assigned))
     else:
-        writes.append(touch_write(conversation_id, message.sent_at, _window(message), now, reply.record))
+        writes.append(
+            touch_write(
+                conversation_id,
+                message.sent_at,
+                _window(message),
+                now,
+                reply.record,
+                reopening=reopened is not None,
+            )
+        )
+        if reopened is not None:
+            writes.append(
+                event_write(new_event(conversation_id, EventType.REOPENED, now, None, message_id=inbound.id))
+            )
+            if reopened.assignee_id:
+                writes.append(count_assignment(reopened.assignee_id, now, None))
     if reply.outgoing is not None:
         writes.append(new_message_write(reply.outgoing))
+        answered = new_event(
+            conversation_id, EventType.AUTO_REPLY, now, AUTO_REPLY, message_id=reply.outgoing.id
+        )
+        writes.append(event_write(answered))
         if reply.outgoing.message_id:  # a reply to our auto-reply joins this conversation
             writes.append(mail_ref_write(account_id, reply.outgoing.message_id, conversation_id))
     writes.append(contact_write(account_id, state))

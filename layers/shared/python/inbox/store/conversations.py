@@ -96,7 +96,46 @@ def conversation_item(conversation: Conversation) -> dict[str, Any]:
         keys.update(
             gsi2pk=f"ASSIGNEE_CONVS#{conversation.assignee_id}", gsi2sk=f"{conversation.status}#{order}"
         )
-    return items.to_item(conversation, **keys)
+    # The list filter by label reads the ids (`contains`); the labels keep their name and colour.
+    return items.to_item(conversation, **keys, label_ids=[label.id for label in conversation.labels])
+
+
+def conversation_write(conversation: Conversation, version: str) -> dict[str, Any]:
+    """The conversation as changed, if it is still the one read (`version`: its `updated_at` as
+    stored); its index keys follow its status, assignee and last message."""
+    return items.put(
+        conversation_item(conversation), condition="updated_at = :version", values={":version": version}
+    )
+
+
+def free_contact_write(store: ConversationStore, conversation: Conversation) -> dict[str, Any] | None:
+    """The contact no longer in `conversation` (closed): its next message opens a new one. None
+    when the contact's state points elsewhere already."""
+    key = contact_key(conversation.account_id, conversation.contact.address)
+    item = store.table.get_item(Key=key, ConsistentRead=True).get("Item")
+    if item is None or item.get("open_conversation_id") != conversation.id:
+        return None
+    return {
+        "Update": {
+            "Key": key,
+            "UpdateExpression": "REMOVE open_conversation_id",
+            "ConditionExpression": "open_conversation_id = :id",
+            "ExpressionAttributeValues": {":id": conversation.id},
+        }
+    }
+
+
+def claim_contact_write(conversation: Conversation) -> dict[str, Any]:
+    """The contact back in `conversation` (reopened), unless it has another open one meanwhile."""
+    return {
+        "Update": {
+            "Key": contact_key(conversation.account_id, conversation.contact.address),
+            "UpdateExpression": "SET open_conversation_id = :id",
+            "ConditionExpression": "attribute_exists(pk) AND "
+            "(attribute_not_exists(open_conversation_id) OR open_conversation_id = :id)",
+            "ExpressionAttributeValues": {":id": conversation.id},
+        }
+    }
 
 
 def message_item(message: Message) -> dict[str, Any]:
@@ -174,6 +213,15 @@ def new_message_write(message: Message) -> dict[str, Any]:
     return items.put(message_item(message), condition=items.NOT_EXISTS)
 
 
+def new_contact_write(state: ContactState) -> dict[str, Any]:
+    """The contact's state for a conversation the team starts: it must have no open one (a
+    message of theirs routed meanwhile opened one: start again, or reply there)."""
+    return items.put(
+        items.to_item(state, **contact_key(state.account_id, state.address)),
+        condition="attribute_not_exists(pk) OR attribute_not_exists(open_conversation_id)",
+    )
+
+
 def contact_write(account_id: str, state: ContactState) -> dict[str, Any]:
     return items.put(items.to_item(state, **contact_key(account_id, state.address)))
 
@@ -184,10 +232,12 @@ def touch_write(
     window: datetime | None,
     now: datetime,
     record: AutoReplyRecord,
+    *,
+    reopening: bool = False,
 ) -> dict[str, Any]:
-    """The update of a conversation by a new inbound message: open again (an email reply to a
-    closed conversation reopens it), its last message and indexes follow, and the WhatsApp
-    service window (`window`; None for email)."""
+    """The update of a conversation by a new inbound message: open (`reopening`: an email answer
+    in a closed thread, which must still be closed; else it must still be open), its last message
+    and indexes follow, and the WhatsApp service window (`window`; None for email)."""
     order = f"{sent_at.isoformat()}#{conversation_id}"
     values: dict[str, Any] = {
         ":t": sent_at.isoformat(),
@@ -208,9 +258,9 @@ def touch_write(
         "Update": {
             "Key": conversation_key(conversation_id),
             "UpdateExpression": expression,
-            "ConditionExpression": "attribute_exists(pk)",
+            "ConditionExpression": "#status = :expected",
             "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values,
+            "ExpressionAttributeValues": {**values, ":expected": "closed" if reopening else "open"},
         }
     }
 
@@ -224,10 +274,14 @@ class ConversationStore:
         return None if item is None else items.from_item(ContactState, item)
 
     def get(self, conversation_id: str) -> Conversation:
+        return self.read(conversation_id)[0]
+
+    def read(self, conversation_id: str) -> tuple[Conversation, str]:
+        """The conversation and its version (its `updated_at` as stored, for `conversation_write`)."""
         item = self.table.get_item(Key=conversation_key(conversation_id), ConsistentRead=True).get("Item")
         if item is None:
             raise NotFound(f"No conversation with id {conversation_id!r}.", code="conversation_not_found")
-        return items.from_item(Conversation, item)
+        return items.from_item(Conversation, item), str(item["updated_at"])
 
     def messages(self, conversation_id: str, *, cursor: str | None, limit: int) -> Page[Message]:
         return items.query_page(
@@ -266,6 +320,9 @@ class ConversationStore:
             cursor=cursor,
             limit=limit,
         )
+
+    def claim_contact_write(self, conversation: Conversation) -> dict[str, Any]:
+        return claim_contact_write(conversation)
 
     def commit(self, writes: Sequence[dict[str, Any]]) -> None:
         """Writes of one change, all or none; a failed condition is `Conflict` (`conversation_changed`)."""

@@ -59,3 +59,16 @@ def count_assignment(user_id: str, now: datetime, seen: Workloads | None) -> dic
             update["ConditionExpression"] = "open_assigned = :seen"
             update["ExpressionAttributeValues"][":seen"] = count[0]
     return {"Update": update}
+
+
+def uncount_assignment(user_id: str) -> dict[str, Any]:
+    """The transaction write of one open conversation fewer for the user (taken from them, or
+    closed). Unconditioned: the conversation's own condition, in the same transaction, makes
+    each change count once."""
+    return {
+        "Update": {
+            "Key": workload_key(user_id),
+            "UpdateExpression": "ADD open_assigned :minus_one",
+            "ExpressionAttributeValues": {":minus_one": -1},
+        }
+    }
