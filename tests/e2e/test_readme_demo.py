@@ -155,3 +155,38 @@ def test_a_twilio_webhook_opens_a_conversation_whose_auto_reply_is_delivered(
     assert posted.returncode == 0, posted.stdout + posted.stderr
     assert posted.stdout.startswith("200 ")
     walk_to_delivered(api, "twilio", "+33698765432", "Marie Leroy")
+
+
+def test_an_agent_replies_with_curl_and_the_reply_is_delivered(demo: Demo, api: httpx.Client) -> None:
+    """README, "Replying": an authorized agent (bob, not an admin) answers a contact's message."""
+    posted = inbox(
+        "webhook", "meta", "--url", demo.url,
+        "--from", "+33655554444", "--name", "Paul Girard", "--text", "Ma commande ?",
+        INBOX_META_APP_SECRET=demo.printed["INBOX_META_APP_SECRET"],
+    )  # fmt: skip
+    assert posted.returncode == 0, posted.stdout + posted.stderr
+    conversation = eventually(
+        "the conversation listed", lambda: conversation_of(api, account_id(api, "meta_cloud"), "+33655554444")
+    )
+    minted = inbox("token", "--user", "bob", INBOX_DEV_SIGNING_KEY_FILE=str(demo.key_file))
+    bob = {"Authorization": f"Bearer {minted.stdout.strip()}"}
+    path = f"/v1/conversations/{conversation['id']}/messages"
+
+    refused = api.post(path, json={"text": "Votre commande {{order_number}} part demain."}, headers=bob)
+    answer = api.post(path, json={"text": "Bonjour {{customer_name}}, elle part demain."}, headers=bob)
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "missing_variables"
+    assert answer.status_code == 202, answer.text
+    assert (answer.json()["sent_by"], answer.json()["text"]) == (
+        "bob",
+        "Bonjour Paul Girard, elle part demain.",
+    )
+
+    def reply_status() -> str | None:
+        listed = api.get(path).json()["items"]
+        mine = [m for m in listed if m["sent_by"] == "bob"]
+        assert len(mine) == 1  # the refused one was never stored
+        return mine[0]["status"] if mine[0]["status"] in ("delivered", "read") else None
+
+    assert eventually("the reply delivered", reply_status) in ("delivered", "read")

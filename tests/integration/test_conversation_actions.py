@@ -16,15 +16,12 @@ import builders
 from builders import call_api, invoke_handler
 from inbox.access import Caller
 from inbox.accounts.models import Channel, Provider
-from inbox.conversation_actions import AssigneeChange, Stores, close, reopen, set_assignee
+from inbox.conversation_actions import AssigneeChange, close, default_stores, reopen, set_assignee
 from inbox.ids import new_id
 from inbox.local.resources import LocalResources
 from inbox.routing.events import Contact, InboundMessage, MessageType, QueuedEvent, group_id
 from inbox.store import dynamo
-from inbox.store.account_settings import AccountSettingsStore
 from inbox.store.conversations import ConversationStore
-from inbox.store.labels import LabelStore
-from inbox.store.users import UserStore
 from inbox.store.workloads import read_workloads
 from mail_flow import function_variables
 
@@ -233,12 +230,7 @@ def test_an_agent_not_authorized_for_the_account_gets_404_on_every_write(account
 def test_concurrent_assignments_closes_and_reopens_keep_the_workloads_exact() -> None:
     account_id = team_account()
     conversation_ids = [inbound(account_id, contact=f"+3361100{n:04d}") for n in range(6)]
-    stores = Stores(
-        conversations=ConversationStore(),
-        labels=LabelStore(),
-        users=UserStore(),
-        settings=AccountSettingsStore(),
-    )
+    stores = default_stores()
     caller = Caller(user_id="alice", groups=frozenset({"admins"}))
     start = threading.Barrier(4)
     failures: list[BaseException] = []

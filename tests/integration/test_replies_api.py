@@ -19,10 +19,14 @@ from werkzeug import Request, Response
 import builders
 from builders import call_api, invoke_handler
 from inbox import aws as inbox_aws
+from inbox import replies as replies_module
+from inbox.access import Caller
 from inbox.accounts.models import Channel, Provider
 from inbox.ids import new_id
 from inbox.local.resources import LocalResources
+from inbox.replies import ReplyRequest
 from inbox.routing.events import Contact, InboundMessage, MessageType, QueuedEvent, group_id
+from inbox.store.conversations import ConversationStore
 from inbox.store.templates import TemplateStore
 from inbox.templates.models import Approval, ApprovalStatus, Category, Template, TemplateType
 from mail_flow import function_variables, messages_of, queue_url, send_queued
@@ -82,9 +86,16 @@ def create_account(provider: str) -> str:
     return str(answer.body["id"])
 
 
-def inbound(account_id: str, *, ago: timedelta = timedelta(minutes=5), provider: str = "meta_cloud") -> str:
-    """The contact writes (`ago` before now), routed by the route function: the conversation's id."""
-    sent_at = datetime.now(UTC) - ago
+def inbound(
+    account_id: str,
+    *,
+    ago: timedelta = timedelta(minutes=5),
+    provider: str = "meta_cloud",
+    sent_at: datetime | None = None,
+) -> str:
+    """The contact writes (`ago` before now, or at `sent_at`), routed by the route function: the
+    conversation's id."""
+    sent_at = sent_at or datetime.now(UTC) - ago
     message = InboundMessage(
         account_id=account_id,
         channel=Channel.WHATSAPP,
@@ -296,6 +307,22 @@ def test_a_paused_account_is_409_and_nothing_is_queued(stack: LocalResources) ->
     assert queued_requests(stack) == 0
 
 
+def test_an_account_in_error_is_409_and_nothing_is_queued(stack: LocalResources) -> None:
+    from inbox.accounts.lifecycle import record_credentials_rejected
+    from inbox.store.accounts import AccountStore
+
+    account_id = create_account("meta_cloud")
+    conversation_id = inbound(account_id)
+    record_credentials_rejected(account_id, "Meta refused the token.", accounts=AccountStore())
+
+    answer = reply(conversation_id, {"text": "Bonjour"})
+
+    assert (answer.status, answer.body["error"]["code"]) == (409, "account_error")
+    assert "Meta refused the token." in answer.body["error"]["message"]
+    assert replies(conversation_id) == []
+    assert queued_requests(stack) == 0
+
+
 def test_an_agent_replies_only_where_authorized_else_404_as_on_reads(stack: LocalResources) -> None:
     account_id = create_account("meta_cloud")
     conversation_id = inbound(account_id)
@@ -442,3 +469,97 @@ def test_starting_on_an_account_the_agent_may_not_see_is_404_and_a_bad_number_42
     assert (bad.status, bad.body["error"]["details"][0]["field"]) == (422, "to")
     assert call_api("GET", "/v1/conversations").body["items"] == []
     assert queued_requests(stack) == 0
+
+
+PARIS_WEEK = {
+    "timezone": "Europe/Paris",
+    "days": {
+        day: [{"start": "09:00", "end": "18:00"}]
+        for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+    },
+    # Monday 26 October 2026, the day after the clocks went back (CEST → CET on Sunday the 25th).
+    "holidays": [{"date": "2026-10-26", "name": "Fermeture"}],
+}
+FRIDAY_17H = datetime(2026, 10, 23, 15, 0, tzinfo=UTC)  # 17:00 in Paris (CEST, UTC+2)
+TUESDAY_8H30 = datetime(2026, 10, 27, 7, 30, tzinfo=UTC)  # 08:30 in Paris (CET, UTC+1)
+TUESDAY_10H = datetime(2026, 10, 27, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+
+
+def metrics(account_id: str, **query: str) -> dict[str, Any]:
+    params = {"account_id": account_id, "from": "2026-10-01T00:00:00Z", "to": "2026-11-01T00:00:00Z", **query}
+    answer = call_api(
+        "GET", "/v1/metrics/response-times", query="&".join(f"{k}={v}" for k, v in params.items())
+    )
+    assert answer.status == 200, answer.body
+    return dict(answer.body)
+
+
+def test_response_times_count_business_hours_across_a_weekend_a_holiday_and_a_dst_change(
+    stack: LocalResources,
+) -> None:
+    """Friday 17:00 (Paris) the contact writes, and again Tuesday 08:30; Monday is a holiday and the
+    clocks go back on Sunday. The reply on Tuesday at 10:00 answers both, by hand:
+    - first response, from Friday 17:00: 90 h of real time (89 h on the local clock, which went
+      back an hour), 324 000 s; of business hours only Friday 17-18 and Tuesday 9-10: 7 200 s;
+    - Friday's message: the same 324 000 s / 7 200 s, and it arrived inside business hours;
+    - Tuesday's: 5 400 s (08:30 to 10:00), 3 600 s of business hours (9-10), arrived outside."""
+    account_id = create_account("meta_cloud")
+    assert call_api("PUT", f"/v1/accounts/{account_id}/business-hours", body=PARIS_WEEK).status == 200
+    conversation_id = inbound(account_id, sent_at=FRIDAY_17H)
+    assert inbound(account_id, sent_at=TUESDAY_8H30) == conversation_id
+    conversation = ConversationStore().get(conversation_id)
+    caller = Caller(user_id="alice", groups=frozenset({"admins"}))
+
+    replies_module.reply(
+        caller,
+        conversation,
+        ReplyRequest(text="Bonjour !"),
+        stores=replies_module.default_stores(),
+        now=TUESDAY_10H,
+    )
+
+    business = metrics(account_id)
+    assert business["first_response"] == {"count": 1, "median_seconds": 7200.0, "p90_seconds": 7200.0}
+    assert business["response"] == {"count": 2, "median_seconds": 5400.0, "p90_seconds": 7200.0}
+    wall = metrics(account_id, business_hours="false")
+    assert wall["first_response"] == {"count": 1, "median_seconds": 324000.0, "p90_seconds": 324000.0}
+    assert wall["response"] == {"count": 2, "median_seconds": 164700.0, "p90_seconds": 324000.0}
+    inside = metrics(account_id, arrived="inside")
+    assert inside["response"] == {"count": 1, "median_seconds": 7200.0, "p90_seconds": 7200.0}
+    outside = metrics(account_id, arrived="outside")
+    assert outside["response"] == {"count": 1, "median_seconds": 3600.0, "p90_seconds": 3600.0}
+    assert outside["first_response"] == {"count": 0, "median_seconds": None, "p90_seconds": None}
+
+    # A second reply answers nothing new; an earlier period holds nothing.
+    later = TUESDAY_10H + timedelta(minutes=5)
+    replies_module.reply(
+        caller,
+        ConversationStore().get(conversation_id),
+        ReplyRequest(text="…"),
+        stores=replies_module.default_stores(),
+        now=later,
+    )
+    assert metrics(account_id)["response"]["count"] == 2
+    before_october = metrics(account_id, **{"from": "2026-09-01T00:00:00Z", "to": "2026-10-01T00:00:00Z"})
+    assert before_october["response"]["count"] == 0
+
+
+def test_metrics_of_an_account_the_agent_may_not_see_are_404_and_a_bad_period_422(
+    stack: LocalResources,
+) -> None:
+    account_id = create_account("meta_cloud")
+
+    hidden = call_api(
+        "GET", "/v1/metrics/response-times", query=f"account_id={account_id}", user="dave", admin=False
+    )
+    backwards = call_api(
+        "GET", "/v1/metrics/response-times", query="from=2026-11-01T00:00:00Z&to=2026-10-01T00:00:00Z"
+    )
+    mine = call_api("GET", "/v1/metrics/response-times", user="dave", admin=False)
+
+    assert (hidden.status, hidden.body["error"]["code"]) == (404, "account_not_found")
+    assert (backwards.status, backwards.body["error"]["details"][0]["field"]) == (422, "from")
+    unix = call_api("GET", "/v1/metrics/response-times", query="to=0.5")
+    assert (unix.status, unix.body["error"]["details"][0]["field"]) == (422, "to")
+    assert mine.status == 200
+    assert mine.body["response"]["count"] == 0

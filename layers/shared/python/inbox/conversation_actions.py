@@ -68,6 +68,16 @@ class Stores:
     settings: AccountSettingsStore
 
 
+def default_stores() -> Stores:
+    """The stores as the deployed functions have them (the API's)."""
+    return Stores(
+        conversations=ConversationStore(),
+        labels=LabelStore(),
+        users=UserStore(),
+        settings=AccountSettingsStore(),
+    )
+
+
 Writes = list[dict[str, Any]]
 
 

@@ -16,18 +16,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from inbox.access import Caller
 from inbox.accounts.models import Account, AccountStatus, Channel
+from inbox.business_hours import BusinessHours
 from inbox.conversations import ContactRef, ContactState, Conversation, Direction, Message, MessageStatus
 from inbox.delivery.queue import OutboundQueue, OutboundRequest
 from inbox.directory import Customer, User
 from inbox.errors import Conflict, FieldProblem, Invalid, NotFound, Unavailable
 from inbox.ids import new_id
 from inbox.observability import logger
+from inbox.response_times import ResponseSample, SampleKind, samples_for_reply
 from inbox.routing.events import ProviderError
 from inbox.store.account_settings import AccountSettingsStore
 from inbox.store.accounts import AccountStore
@@ -42,6 +45,7 @@ from inbox.store.conversations import (
     replied_write,
 )
 from inbox.store.customers import CustomerStore
+from inbox.store.response_times import sample_write
 from inbox.store.templates import TemplateStore
 from inbox.store.users import UserStore
 from inbox.store.workloads import count_assignment
@@ -51,6 +55,9 @@ from inbox.templates.variables import conversation_context
 from inbox.timeline import EventType, new_event
 from inbox.whatsapp.template_message import TemplateMessage
 
+# A reply's metrics answer at most this many waiting messages, found among so many before it.
+MAX_ANSWERED = 50
+MAX_SCANNED = 500
 Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
 VariableValue = Annotated[str, StringConstraints(max_length=1_000)]
 
@@ -112,6 +119,19 @@ class Stores:
     customers: CustomerStore
     queue: OutboundQueue
     settings: AccountSettingsStore | None = None  # who may see which account (starting only)
+
+
+def default_stores() -> Stores:
+    """The stores as the deployed functions have them (the API's)."""
+    return Stores(
+        conversations=ConversationStore(),
+        accounts=AccountStore(),
+        templates=TemplateStore(),
+        users=UserStore(),
+        customers=CustomerStore(),
+        queue=OutboundQueue(),
+        settings=AccountSettingsStore(),
+    )
 
 
 @dataclass(frozen=True)
@@ -221,6 +241,7 @@ def reply(
         event_write(
             new_event(conversation.id, EventType.REPLIED, now, caller.user_id, message_id=message.id)
         ),
+        *(sample_write(sample) for sample in _response_samples(message, conversation, stores)),
     ]
     if message.message_id:  # the customer's answer to it joins this conversation
         writes.append(mail_ref_write(account.id, message.message_id, conversation.id))
@@ -299,6 +320,19 @@ def _may_be_assigned(user_id: str, account_id: str, users: UserStore, settings: 
     except NotFound:
         return False
     return user.active and settings.authorizes(account_id, user_id)
+
+
+def _response_samples(message: Message, conversation: Conversation, stores: Stores) -> list[ResponseSample]:
+    """What this reply answers, timed now with the business hours in force now
+    (`inbox.response_times`); at most the latest `MAX_ANSWERED` waiting messages (and the first
+    response), a transaction holding 100 writes."""
+    hours = (stores.settings or AccountSettingsStore()).read(conversation.account_id, BusinessHours)
+    earlier = islice(
+        stores.conversations.newest_first(conversation.id, before=message.created_at), MAX_SCANNED
+    )
+    samples = samples_for_reply(message, earlier, hours)
+    first = [s for s in samples if s.kind is SampleKind.FIRST_RESPONSE]
+    return first + [s for s in samples if s.kind is SampleKind.RESPONSE][-MAX_ANSWERED:]
 
 
 def _check_sending(account: Account) -> None:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 
-from inbox.api import accounts, conversations, directory, errors, labels, mail, oauth, templates, whatsapp
+from inbox.api import (
+    accounts,
+    conversations,
+    directory,
+    errors,
+    labels,
+    mail,
+    metrics,
+    oauth,
+    templates,
+    whatsapp,
+)
 
 TITLE = "inbox API"
 VERSION = "1"
@@ -31,6 +42,7 @@ def build_app() -> APIGatewayHttpResolver:
         templates.router,
         mail.router,
         oauth.router,
+        metrics.router,
     ):
         app.include_router(router, prefix="/v1")
     app.enable_swagger(

@@ -92,7 +92,7 @@ def start_conversation(caller: Authenticated, request: StartRequest) -> Conversa
     `window` template, on email with text or a template and a subject; the customer linked by the
     directory, the conversation assigned to the caller when they may answer the account. 409
     `conversation_open` when the WhatsApp contact has one already."""
-    return replies.start(caller, request, stores=_reply_stores())
+    return replies.start(caller, request, stores=replies.default_stores())
 
 
 @router.get("/conversations/<conversation_id>", tags=TAG, responses=responses(admin=False, not_found=True))
@@ -136,7 +136,7 @@ def reply_to_conversation(caller: Authenticated, conversation_id: str, request: 
     once. Refusals: `window_closed`, `missing_variables`, `template_not_usable` (422),
     `account_paused` / `account_error` (409); nothing is queued then."""
     conversation = visible_conversation(caller, conversation_id)
-    return replies.reply(caller, conversation, request, stores=_reply_stores())
+    return replies.reply(caller, conversation, request, stores=replies.default_stores())
 
 
 @router.put(
@@ -148,7 +148,9 @@ def put_labels(caller: Authenticated, conversation_id: str, change: LabelsChange
     """The conversation's labels, the whole set (names or ids); `create_missing` creates the
     names no label has, else they are 422 `unknown_label`."""
     visible_conversation(caller, conversation_id)
-    return conversation_actions.set_labels(caller, conversation_id, change, stores=_action_stores())
+    return conversation_actions.set_labels(
+        caller, conversation_id, change, stores=conversation_actions.default_stores()
+    )
 
 
 @router.put(
@@ -160,7 +162,9 @@ def put_assignee(caller: Authenticated, conversation_id: str, change: AssigneeCh
     """Assign to an active user authorized for the account (else 422 `assignee_not_allowed`), or
     to nobody (`null`)."""
     visible_conversation(caller, conversation_id)
-    return conversation_actions.set_assignee(caller, conversation_id, change, stores=_action_stores())
+    return conversation_actions.set_assignee(
+        caller, conversation_id, change, stores=conversation_actions.default_stores()
+    )
 
 
 @router.post(
@@ -172,7 +176,7 @@ def close_conversation(caller: Authenticated, conversation_id: str) -> Conversat
     """Closed. WhatsApp: the contact's next message opens a new conversation; email: an answer
     in the thread reopens this one."""
     visible_conversation(caller, conversation_id)
-    return conversation_actions.close(caller, conversation_id, stores=_action_stores())
+    return conversation_actions.close(caller, conversation_id, stores=conversation_actions.default_stores())
 
 
 @router.post(
@@ -183,7 +187,7 @@ def close_conversation(caller: Authenticated, conversation_id: str) -> Conversat
 def reopen_conversation(caller: Authenticated, conversation_id: str) -> Conversation:
     """Open again (409 `conversation_superseded` when the WhatsApp contact has a newer one)."""
     visible_conversation(caller, conversation_id)
-    return conversation_actions.reopen(caller, conversation_id, stores=_action_stores())
+    return conversation_actions.reopen(caller, conversation_id, stores=conversation_actions.default_stores())
 
 
 @router.get(
@@ -199,35 +203,6 @@ def list_events(
     auto-replies, each with when and by whom (`by`: a user id, `auto_reply`, or null: routing)."""
     visible_conversation(caller, conversation_id)
     return ConversationStore().events(conversation_id, cursor=cursor, limit=limit)
-
-
-def _action_stores() -> conversation_actions.Stores:
-    from inbox.store.users import UserStore
-
-    return conversation_actions.Stores(
-        conversations=ConversationStore(),
-        labels=LabelStore(),
-        users=UserStore(),
-        settings=AccountSettingsStore(),
-    )
-
-
-def _reply_stores() -> replies.Stores:
-    from inbox.delivery.queue import OutboundQueue
-    from inbox.store.accounts import AccountStore
-    from inbox.store.customers import CustomerStore
-    from inbox.store.templates import TemplateStore
-    from inbox.store.users import UserStore
-
-    return replies.Stores(
-        conversations=ConversationStore(),
-        accounts=AccountStore(),
-        templates=TemplateStore(),
-        users=UserStore(),
-        customers=CustomerStore(),
-        queue=OutboundQueue(),
-        settings=AccountSettingsStore(),
-    )
 
 
 def visible_conversation(caller: Caller, conversation_id: str) -> Conversation:

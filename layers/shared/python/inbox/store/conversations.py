@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -292,6 +292,26 @@ class ConversationStore:
             cursor=cursor,
             limit=limit,
         )
+
+    def newest_first(self, conversation_id: str, *, before: datetime | None = None) -> Iterator[Message]:
+        """The conversation's messages from the newest back (those created before `before`), read
+        a page at a time as the caller goes on."""
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": f"CONV#{conversation_id}", ":prefix": "MSG#"},
+            "ScanIndexForward": False,
+            "Limit": 25,
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self.table.query(**query)
+            for item in response.get("Items", []):
+                message = items.from_item(Message, item)
+                if before is None or message.created_at < before:
+                    yield message
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def latest_inbound(self, conversation_id: str) -> Message | None:
         """The conversation's newest message from the contact (read from the newest back)."""
