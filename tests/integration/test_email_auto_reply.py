@@ -60,6 +60,16 @@ def account(
         yield AccountStore().get(created["id"])
 
 
+def arrives(account: Account, raw: bytes, *, uid: str) -> None:
+    """The mail fetched from the account's INBOX, handed to the ingest pipeline."""
+    hand_over(
+        account,
+        [RawMail(raw=raw, arrived_at=NOW, folder="INBOX", uid=uid)],
+        objects=MailObjects(),
+        queue=InboundQueue(),
+    )
+
+
 def customer_mail(subject: str, message_id: str, **headers: str) -> bytes:
     message = EmailMessage()
     message["From"] = "Ana Silva <ana@customer.example>"
@@ -89,12 +99,7 @@ def test_an_auto_reply_goes_out_by_smtp_with_its_headers_and_is_filed_in_sent(
     assert call_api("POST", f"/v1/accounts/{account.id}/signatures", body=signature).status == 201
     before = len(smtp_server.received)
     mail = customer_mail("Commande 42", "c42@customer.example", References="<older@customer.example>")
-    hand_over(
-        account,
-        [RawMail(raw=mail, arrived_at=NOW, folder="INBOX", uid="1")],
-        objects=MailObjects(),
-        queue=InboundQueue(),
-    )
+    arrives(account, mail, uid="1")
     drain_inbound(aws)
 
     assert send_queued(aws) == 1
@@ -123,12 +128,7 @@ def test_an_auto_reply_goes_out_by_smtp_with_its_headers_and_is_filed_in_sent(
 
     # The customer answers the auto-reply: the answer joins the conversation.
     answer = customer_mail("Re: Auto: Commande 42", "c43@customer.example", In_Reply_To=f"<{message_id}>")
-    hand_over(
-        account,
-        [RawMail(raw=answer, arrived_at=NOW, folder="INBOX", uid="2")],
-        objects=MailObjects(),
-        queue=InboundQueue(),
-    )
+    arrives(account, answer, uid="2")
     drain_inbound(aws)
     assert [c["id"] for c in conversations_of(account.id)] == [conversation["id"]]
 
@@ -143,12 +143,7 @@ def test_no_auto_reply_goes_to_a_bounce(
         "dsn1@mx.customer.example",
         X_Failed_Recipients="someone@shop.example",
     )
-    hand_over(
-        account,
-        [RawMail(raw=bounce, arrived_at=NOW, folder="INBOX", uid="3")],
-        objects=MailObjects(),
-        queue=InboundQueue(),
-    )
+    arrives(account, bounce, uid="3")
     drain_inbound(aws)
     assert send_queued(aws) == 0
     (conversation,) = conversations_of(account.id)
@@ -175,12 +170,7 @@ def test_a_delivery_that_died_after_sending_is_not_sent_twice(
     rules = {"enabled": True, "cooldown_minutes": 0, "rules": [{"trigger": "always", "message": "Merci."}]}
     assert call_api("PUT", f"/v1/accounts/{account.id}/auto-reply", body=rules).status == 200
     mail = customer_mail("Urgent", "urgent@customer.example")
-    hand_over(
-        account,
-        [RawMail(raw=mail, arrived_at=NOW, folder="INBOX", uid="4")],
-        objects=MailObjects(),
-        queue=InboundQueue(),
-    )
+    arrives(account, mail, uid="4")
     drain_inbound(aws)
     request = OutboundRequest.model_validate_json(peek_outbound(aws))
 
@@ -286,12 +276,7 @@ def test_an_agents_html_reply_goes_out_in_the_thread_with_the_agents_own_signatu
     for signature in (default, own):
         assert call_api("POST", f"/v1/accounts/{account.id}/signatures", body=signature).status == 201
     mail = customer_mail("Commande 77", "c77@customer.example", References="<c76@customer.example>")
-    hand_over(
-        account,
-        [RawMail(raw=mail, arrived_at=NOW, folder="INBOX", uid="77")],
-        objects=MailObjects(),
-        queue=InboundQueue(),
-    )
+    arrives(account, mail, uid="77")
     drain_inbound(aws)
     (conversation,) = conversations_of(account.id)
     before = len(smtp_server.received)
@@ -327,12 +312,7 @@ def test_an_agents_html_reply_goes_out_in_the_thread_with_the_agents_own_signatu
 
     # The customer answers the agent: the answer joins the conversation.
     answer_mail = customer_mail("Re: Commande 77", "c78@customer.example", In_Reply_To=f"<{message_id}>")
-    hand_over(
-        account,
-        [RawMail(raw=answer_mail, arrived_at=NOW, folder="INBOX", uid="78")],
-        objects=MailObjects(),
-        queue=InboundQueue(),
-    )
+    arrives(account, answer_mail, uid="78")
     drain_inbound(aws)
     assert [c["id"] for c in conversations_of(account.id)] == [conversation["id"]]
 
@@ -357,11 +337,6 @@ def test_an_email_conversation_started_by_the_team_goes_out_and_its_answer_joins
     message_id = str(sent["Message-ID"]).strip("<>")
 
     answer_mail = customer_mail("Re: Votre devis", "p2@customer.example", In_Reply_To=f"<{message_id}>")
-    hand_over(
-        account,
-        [RawMail(raw=answer_mail, arrived_at=NOW, folder="INBOX", uid="90")],
-        objects=MailObjects(),
-        queue=InboundQueue(),
-    )
+    arrives(account, answer_mail, uid="90")
     drain_inbound(aws)
     assert [c["id"] for c in conversations_of(account.id)] == [answer.body["id"]]

@@ -14,9 +14,10 @@ handed to the outbound queue, whose claim sends it once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import islice, tee
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -233,7 +234,10 @@ def reply(
     account = stores.accounts.get(conversation.account_id)
     _check_sending(account)
     content = _content(account, conversation, request, stores, now)
-    fields = _email_fields(account, conversation, stores) if account.channel is Channel.EMAIL else {}
+    # The messages before it, newest first, read once (lazily) for both the threading and the metrics.
+    before = islice(stores.conversations.newest_first(conversation.id, before=now), MAX_SCANNED)
+    for_threading, for_metrics = tee(before)
+    fields = _email_fields(account, conversation, for_threading) if account.channel is Channel.EMAIL else {}
     message = _message(caller, account, conversation, content, now, **fields)
     writes = [
         new_message_write(message),
@@ -241,7 +245,7 @@ def reply(
         event_write(
             new_event(conversation.id, EventType.REPLIED, now, caller.user_id, message_id=message.id)
         ),
-        *(sample_write(sample) for sample in _response_samples(message, conversation, stores)),
+        *(sample_write(sample) for sample in _response_samples(message, for_metrics, stores)),
     ]
     if message.message_id:  # the customer's answer to it joins this conversation
         writes.append(mail_ref_write(account.id, message.message_id, conversation.id))
@@ -322,14 +326,11 @@ def _may_be_assigned(user_id: str, account_id: str, users: UserStore, settings: 
     return user.active and settings.authorizes(account_id, user_id)
 
 
-def _response_samples(message: Message, conversation: Conversation, stores: Stores) -> list[ResponseSample]:
-    """What this reply answers, timed now with the business hours in force now
-    (`inbox.response_times`); at most the latest `MAX_ANSWERED` waiting messages (and the first
-    response), a transaction holding 100 writes."""
-    hours = (stores.settings or AccountSettingsStore()).read(conversation.account_id, BusinessHours)
-    earlier = islice(
-        stores.conversations.newest_first(conversation.id, before=message.created_at), MAX_SCANNED
-    )
+def _response_samples(message: Message, earlier: Iterable[Message], stores: Stores) -> list[ResponseSample]:
+    """What this reply answers (`earlier`: the messages before it, newest first), timed now with
+    the business hours in force now (`inbox.response_times`); at most the latest `MAX_ANSWERED`
+    waiting messages (and the first response), a transaction holding 100 writes."""
+    hours = (stores.settings or AccountSettingsStore()).read(message.account_id, BusinessHours)
     samples = samples_for_reply(message, earlier, hours)
     first = [s for s in samples if s.kind is SampleKind.FIRST_RESPONSE]
     return first + [s for s in samples if s.kind is SampleKind.RESPONSE][-MAX_ANSWERED:]
@@ -457,12 +458,12 @@ def _template_message(
     )
 
 
-def _email_fields(account: Account, conversation: Conversation, stores: Stores) -> dict[str, Any]:
+def _email_fields(account: Account, conversation: Conversation, earlier: Iterable[Message]) -> dict[str, Any]:
     """Threading of an email reply: its own Message-ID, `Re:` the subject, what it answers (the
-    contact's latest message) and the provider's thread."""
+    contact's latest message, from `earlier`: newest first) and the provider's thread."""
     from inbox.email.compose import new_message_id, reply_subject
 
-    latest = stores.conversations.latest_inbound(conversation.id)
+    latest = next((m for m in earlier if m.direction is Direction.IN), None)
     domain = account.address.rsplit("@", 1)[-1]
     fields: dict[str, Any] = {"message_id": new_message_id(domain)}
     if latest is None:

@@ -313,24 +313,6 @@ class ConversationStore:
                 return
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def latest_inbound(self, conversation_id: str) -> Message | None:
-        """The conversation's newest message from the contact (read from the newest back)."""
-        query: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "FilterExpression": "direction = :in",
-            "ExpressionAttributeValues": {":pk": f"CONV#{conversation_id}", ":prefix": "MSG#", ":in": "in"},
-            "ScanIndexForward": False,
-            "Limit": 25,
-            "ConsistentRead": True,
-        }
-        while True:
-            response = self.table.query(**query)
-            if response.get("Items"):
-                return items.from_item(Message, response["Items"][0])
-            if "LastEvaluatedKey" not in response:
-                return None
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
     def events(self, conversation_id: str, *, cursor: str | None, limit: int) -> Page[ConversationEvent]:
         return items.query_page(
             self.table,
