@@ -10,10 +10,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 install: $(INSTALLED)
 
-# Real protocol peers the tests start on loopback: Dovecot (IMAP) from Debian's packages.
+# Real peers the tests start on loopback, from Debian's packages: Dovecot (IMAP) and Chromium
+# (the browser that drives the admin console).
 system-packages:
 	@test -x /usr/sbin/dovecot || { echo "Installing Dovecot (the tests' IMAP server)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; }
+	@test -x /usr/bin/chromium || { echo "Installing Chromium (the console tests' browser)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 $(INSTALLED): pyproject.toml
 	@command -v node >/dev/null || { echo "Installing Node.js (the CDK runs on it)"; \

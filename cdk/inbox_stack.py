@@ -37,6 +37,7 @@ from constructs import Construct
 
 from inbox.access import ADMINS_GROUP
 from inbox.aws import MAX_RECEIVE_COUNT
+from inbox.console import PREFIX as CONSOLE_PATH
 from inbox.local.template import FUNCTION_METADATA, SCHEDULE_METADATA
 from inbox.settings import env_name
 from inbox.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
@@ -104,6 +105,8 @@ WEBHOOK_WHATSAPP = FunctionSpec("webhook_whatsapp", "Meta and Twilio WhatsApp we
 POLL_EMAIL = FunctionSpec("poll_email", "Polls the email accounts", timeout_seconds=120)
 ROUTE = FunctionSpec("route", "Routes inbound messages into conversations", timeout_seconds=60)
 SEND = FunctionSpec("send", "Sends outbound messages", timeout_seconds=30)
+# Static files only: the least memory Lambda gives is plenty.
+CONSOLE = FunctionSpec("console", "The admin console's page and files", timeout_seconds=5, memory_mb=256)
 SYNC_TEMPLATES = FunctionSpec(
     "sync_templates", "Syncs the review of pending WhatsApp templates", timeout_seconds=120
 )
@@ -130,6 +133,7 @@ class InboxStack(cdk.Stack):
         )
         self.user_pool, self.user_pool_client = self._user_pool()
         self.api = self._http_api()
+        self.console_domain, self.console_client = self._console_sign_in()
         secrets_arn = self.format_arn(
             service="secretsmanager",
             resource="secret",
@@ -194,6 +198,15 @@ class InboxStack(cdk.Stack):
         )
         # Asks Meta and Twilio about pending templates (their base URLs default to the real ones).
         sync_templates = self._function(SYNC_TEMPLATES, assets, common)
+        # The admin console: static files and the hosted sign-in it uses; no table, no queue.
+        console = self._function(
+            CONSOLE,
+            assets,
+            {
+                env_name("console_sign_in_domain"): self.console_domain.domain_name,
+                env_name("console_client_id"): self.console_client.user_pool_client_id,
+            },
+        )
 
         # Least privilege: each function gets what its job needs, nothing account-wide.
         self.table.grant_read_write_data(settings_api)
@@ -249,12 +262,13 @@ class InboxStack(cdk.Stack):
         )
         template_sync.node.default_child.add_metadata(SCHEDULE_METADATA, TEMPLATE_SYNC_SCHEDULE)  # type: ignore[union-attr]
 
-        self._routes(settings_api, webhook)
+        self._routes(settings_api, webhook, console)
         self._suppress_reviewed_findings()
 
         cdk.CfnOutput(self, "ApiUrl", value=self.api.api_endpoint)
         cdk.CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=self.user_pool_client.user_pool_client_id)
+        cdk.CfnOutput(self, "ConsoleUrl", value=f"{self.api.api_endpoint}{CONSOLE_PATH}/")
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
         cdk.CfnOutput(self, "MetaAppSecretName", value=self.meta_app_secret.secret_name)
         cdk.CfnOutput(self, "OAuthAppsSecretName", value=self.oauth_apps_secret.secret_name)
@@ -473,6 +487,32 @@ class InboxStack(cdk.Stack):
         client = pool.add_client("ApiClient", auth_flows=cognito.AuthFlow(user_srp=True), disable_o_auth=True)
         return pool, client
 
+    def _console_sign_in(self) -> tuple[cognito.UserPoolDomain, cognito.UserPoolClient]:
+        """The hosted UI the console signs in through: a public client (the browser keeps no
+        secret) with the authorization code flow and PKCE, sending the admin back to the console."""
+        prefix = self.node.try_get_context("inbox:sign_in_domain_prefix") or cdk.Fn.join(
+            "-", ["inbox", cdk.Aws.ACCOUNT_ID, cdk.Aws.REGION]
+        )
+        domain = self.user_pool.add_domain(
+            "SignInDomain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix)
+        )
+        console_url = f"{self.api.api_endpoint}{CONSOLE_PATH}/"
+        client = self.user_pool.add_client(
+            "ConsoleClient",
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[console_url],
+                logout_urls=[console_url],
+            ),
+            prevent_user_existence_errors=True,
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+        )
+        return domain, client
+
     def _http_api(self) -> apigw.HttpApi:
         api = apigw.HttpApi(self, "HttpApi", description="inbox HTTP API")
         access_logs = logs.LogGroup(
@@ -490,9 +530,13 @@ class InboxStack(cdk.Stack):
         )
         return api
 
-    def _routes(self, settings_api: lambda_.Function, webhook: lambda_.Function) -> None:
+    def _routes(
+        self, settings_api: lambda_.Function, webhook: lambda_.Function, console: lambda_.Function
+    ) -> None:
         jwt = authorizers.HttpUserPoolAuthorizer(
-            "CognitoAuthorizer", self.user_pool, user_pool_clients=[self.user_pool_client]
+            "CognitoAuthorizer",
+            self.user_pool,
+            user_pool_clients=[self.user_pool_client, self.console_client],
         )
         api_integration = integrations.HttpLambdaIntegration("SettingsApiIntegration", settings_api)
         webhook_integration = integrations.HttpLambdaIntegration("WebhookIntegration", webhook)
@@ -508,6 +552,22 @@ class InboxStack(cdk.Stack):
             open_routes += self.api.add_routes(
                 path=path, methods=[apigw.HttpMethod.GET], integration=api_integration
             )
+        console_integration = integrations.HttpLambdaIntegration("ConsoleIntegration", console)
+        for path in (CONSOLE_PATH, f"{CONSOLE_PATH}/{{proxy+}}"):
+            open_routes += self.api.add_routes(
+                path=path, methods=[apigw.HttpMethod.GET], integration=console_integration
+            )
+        # `/console/` itself: a greedy variable matches no empty remainder, so the page is the
+        # `$default` route's, which answers 404 for any other path nothing else matched.
+        open_routes.append(
+            apigw.HttpRoute(
+                self,
+                "ConsoleDefaultRoute",
+                http_api=self.api,
+                route_key=apigw.HttpRouteKey.DEFAULT,
+                integration=console_integration,
+            )
+        )
         open_routes += self.api.add_routes(
             path="/webhooks/whatsapp/meta",
             methods=[apigw.HttpMethod.GET, apigw.HttpMethod.POST],
@@ -528,7 +588,8 @@ class InboxStack(cdk.Stack):
                         id="AwsSolutions-APIG4",
                         reason="Open on purpose: webhooks are authenticated by the provider signature (Meta "
                         "HMAC, Twilio signature) in the function, OAuth callbacks by their single-use "
-                        "state; the API description is public.",
+                        "state; the API description and the console's static files are public (the "
+                        "console signs in, then calls the authorized /v1 routes).",
                     )
                 ],
             )

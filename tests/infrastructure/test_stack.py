@@ -40,6 +40,12 @@ def route_properties(template_json: dict[str, Any]) -> list[dict[str, Any]]:
     return [r["Properties"] for r in resources_of_type(template_json, "AWS::ApiGatewayV2::Route").values()]
 
 
+def integration_of(template_json: dict[str, Any], route: dict[str, Any]) -> dict[str, Any]:
+    """The properties of the integration a route's `Target` (`integrations/<id>`) names."""
+    target = route["Target"]["Fn::Join"][1][1]
+    return dict(template_json["Resources"][referenced_id(target)]["Properties"])
+
+
 def dead_letter_queue_ids(template_json: dict[str, Any]) -> set[str]:
     queues = resources_of_type(template_json, "AWS::SQS::Queue").values()
     targets = (q["Properties"].get("RedrivePolicy", {}).get("deadLetterTargetArn") for q in queues)
@@ -169,8 +175,47 @@ def test_every_v1_route_requires_a_cognito_token(stack: InboxStack, template_jso
     assert rendered(jwt["JwtConfiguration"]["Issuer"]) == (
         f"https://cognito-idp.<AWS::Region>.amazonaws.com/<{pool_id}>"
     )
-    client_id = logical_id(stack, stack.user_pool_client)
-    assert [referenced_id(a) for a in jwt["JwtConfiguration"]["Audience"]] == [client_id]
+    clients = [logical_id(stack, stack.user_pool_client), logical_id(stack, stack.console_client)]
+    assert [referenced_id(a) for a in jwt["JwtConfiguration"]["Audience"]] == clients
+
+
+def test_the_console_is_served_openly_by_its_function(template_json: dict[str, Any]) -> None:
+    # Given the routes that reach the console function
+    console = function_by_name(template_json, "console")[0]
+    routes = [
+        r
+        for r in route_properties(template_json)
+        if referenced_id(integration_of(template_json, r)["IntegrationUri"]) == console
+    ]
+
+    # Then they are its page, its files and `$default` (which serves `/console/` itself), no token
+    assert sorted(r["RouteKey"] for r in routes) == ["$default", "GET /console", "GET /console/{proxy+}"]
+    assert all(r.get("AuthorizationType", "NONE") == "NONE" for r in routes)
+
+
+def test_the_console_signs_in_through_the_hosted_ui_with_pkce(
+    stack: InboxStack, template_json: dict[str, Any]
+) -> None:
+    # Given the console's app client and the user pool's domain
+    client = template_json["Resources"][logical_id(stack, stack.console_client)]["Properties"]
+    domain_id = logical_id(stack, stack.console_domain)
+
+    # Then it is a public client (no secret: PKCE) with the code flow alone, back to the console
+    assert client.get("GenerateSecret", False) is False
+    assert client["AllowedOAuthFlows"] == ["code"]
+    assert set(client["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
+    [callback] = client["CallbackURLs"]
+    api_id = logical_id(stack, stack.api)
+    assert rendered(callback) == f"<{api_id}.ApiEndpoint>/console/"
+    assert client["LogoutURLs"] == client["CallbackURLs"]
+
+    # And the console function is told the domain and the client, nothing it has no use for
+    environment = function_by_name(template_json, "console")[1]["Properties"]["Environment"]["Variables"]
+    assert referenced_id(environment[env_name("console_sign_in_domain")]) == domain_id
+    assert referenced_id(environment[env_name("console_client_id")]) == logical_id(
+        stack, stack.console_client
+    )
+    assert env_name("table_name") not in environment
 
 
 def test_the_user_pool_has_the_admins_group(stack: InboxStack, template: Template) -> None:

@@ -46,6 +46,20 @@ def test_no_route_for_other_methods_or_paths() -> None:
     assert ROUTES.match("GET", "/v1") is None
 
 
+def test_the_default_route_takes_what_no_other_route_matches() -> None:
+    table = RouteTable(
+        [Route("GET", "/console", "Console", jwt=False), Route("ANY", "$default", "Console", jwt=False)]
+    )
+
+    found = table.match("GET", "/console/")
+    assert found is not None
+    assert found.route.key == "$default"
+    assert found.path_parameters == {}
+    exact = table.match("GET", "/console")
+    assert exact is not None
+    assert exact.route.key == "GET /console"
+
+
 def event_for(body: bytes, content_type: str) -> dict[str, object]:
     route = MatchedRoute(Route("POST", "/webhooks/whatsapp/meta", "Hook", jwt=False), {})
     return build_event(

@@ -45,6 +45,8 @@ ALSO_NOT = {
     "send": ("aws_lambda_powertools.event_handler",),
     "sync_templates": ("aws_lambda_powertools.event_handler",),
     "poll_email": ("httpx", "nh3", "aws_lambda_powertools.event_handler"),
+    # Static files: no AWS call, no log beyond Lambda's own, nothing of Powertools.
+    "console": ("boto3", "botocore", "aws_lambda_powertools", "httpx", "nh3", "holidays"),
 }
 # A deployed function's environment (cdk/inbox_stack.py `_function`, and what Lambda sets), given
 # explicitly: the child sees nothing of this process's.

@@ -10,6 +10,9 @@ import sys
 import threading
 from pathlib import Path
 
+# The local admin the console link printed by `inbox dev` signs in as (valid 12 hours).
+CONSOLE_ADMIN = "alice"
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="inbox", description="The multichannel inbox backend, locally.")
@@ -164,8 +167,12 @@ def _dev(*, port: int, demo: bool, sandbox_providers: bool, template_path: Path 
             )
         if demo:
             demo_data.load(stack.url, sandbox=sandbox)
+        from inbox.local import tokens
+
+        console_link = f"{stack.url}/console/#access_token={tokens.mint(CONSOLE_ADMIN, admin=True)}"
         print(f"inbox local stack ready at {stack.url}", flush=True)
         print(
+            f"  Admin console: {console_link}\n"
             "  Get a token:   TOKEN=$(.venv/bin/inbox token --user alice --admin)\n"
             f'  Call the API:  curl -H "Authorization: Bearer $TOKEN" {stack.url}/v1/labels\n'
             f"  API docs:      {stack.url}/docs\n"

@@ -53,6 +53,10 @@ class Settings(BaseModel):
     microsoft_tenant: str | None = None
     oauth_apps_secret_name: str | None = None
     public_url: str | None = None
+    # The admin console's hosted sign-in (`inbox.console`): the Cognito domain's prefix and the
+    # console's app client. Unset locally, where the console takes a token from its link.
+    console_sign_in_domain: str | None = None
+    console_client_id: str | None = None
     # A PEM bundle trusted besides the system's authorities (`inbox.trust`).
     ca_bundle: str | None = None
     poll_interval_seconds: int = Field(default=60, ge=1)

@@ -41,7 +41,9 @@ class RouteTable:
     """Matches a request to a route key the way API Gateway does: the most specific wins."""
 
     def __init__(self, routes: list[Route]) -> None:
-        self._compiled = [(route, _path_pattern(route.path)) for route in routes]
+        self._compiled = [(route, _path_pattern(route.path)) for route in routes if not route.is_default]
+        # `$default` takes what no other route matches.
+        self._default = next((route for route in routes if route.is_default), None)
 
     def match(self, method: str, path: str) -> MatchedRoute | None:
         candidates = []
@@ -53,7 +55,7 @@ class RouteTable:
                 specificity = (greedy, variables, -route.path.count("/"), route.method == "ANY")
                 candidates.append((specificity, MatchedRoute(route, found.groupdict())))
         if not candidates:
-            return None
+            return MatchedRoute(self._default, {}) if self._default else None
         return min(candidates, key=lambda c: c[0])[1]
 
 

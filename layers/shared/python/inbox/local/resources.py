@@ -79,6 +79,9 @@ class LocalResources:
                 if attribute is None
                 else f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical_id}"
             )
+        if resource_type == "AWS::Cognito::UserPoolDomain":
+            # No hosted sign-in locally: the console takes its token from the link `inbox dev` prints.
+            return ""
         # Anything else (user pool, topic ...) has no local twin; its logical id stands in.
         return logical_id if attribute is None else f"local:{logical_id}:{attribute}"
 

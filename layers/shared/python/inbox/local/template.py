@@ -18,6 +18,8 @@ from typing import Any
 FUNCTION_METADATA = "inbox:function"
 SCHEDULE_METADATA = "inbox:schedule"
 
+# The route API Gateway sends whatever no other route matches.
+DEFAULT_ROUTE = "$default"
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 
@@ -44,8 +46,12 @@ class Route:
     jwt: bool
 
     @property
+    def is_default(self) -> bool:
+        return self.path == DEFAULT_ROUTE
+
+    @property
     def key(self) -> str:
-        return f"{self.method} {self.path}"
+        return DEFAULT_ROUTE if self.is_default else f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,8 @@ class Template:
         routes = []
         for resource in self.of_type("AWS::ApiGatewayV2::Route").values():
             props = resource["Properties"]
-            method, path = props["RouteKey"].split(" ", 1)
+            key = props["RouteKey"]
+            method, path = ("ANY", key) if key == DEFAULT_ROUTE else key.split(" ", 1)
             integration_id = _referenced_id(props["Target"])
             routes.append(
                 Route(
