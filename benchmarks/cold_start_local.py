@@ -8,14 +8,15 @@ Meta webhook settings (as `inbox dev --demo` sets them); it imports `functions/<
 and calls `handler` once with a minimal event:
 
     settings_api      GET /openapi.json (API Gateway payload 2.0)
-    webhook_whatsapp  Meta's GET verification handshake
+    webhook_whatsapp  Meta's signed POST of one text, to a number no account has
+    console           GET /console/
     route             one inbound WhatsApp message, for an account the table does not hold
     send              one outbound message the table does not hold
-    poll_email        an empty SQS batch (polling is not implemented yet)
+    poll_email        the schedule's tick (no email account to fan out to)
     sync_templates    a scheduled event (nothing pending review)
 
-route, send and sync_templates read the table (moto on 127.0.0.1), so their first call includes
-building their DynamoDB client, as it does deployed; nothing else leaves the machine.
+All but the console and settings_api read the table (moto on 127.0.0.1), so their first call
+includes building their DynamoDB client, as it does deployed; nothing else leaves the machine.
 
     python benchmarks/cold_start_local.py [--runs 5] [--also OTHER_CHECKOUT] [--tracing]
 
@@ -27,6 +28,8 @@ invocation's trace header, and the SDK sends its segments to a loopback UDP port
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -47,7 +50,7 @@ from inbox.local.template import ACCOUNT_ID, REGION, FunctionResource, Route, Te
 
 BASELINE = "boto3"
 VERIFY_TOKEN = "bench-verify-token"  # noqa: S105 (a local stand-in)
-CHALLENGE = "1158201444"
+META_APP_SECRET = "bench-app-secret"  # noqa: S105 (a local stand-in)
 LOCAL_AWS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -160,20 +163,55 @@ def outbound_request() -> dict[str, Any]:
     }
 
 
-def http_event(function_id: str, path: str, query: str = "") -> dict[str, Any]:
-    """A payload-2.0 GET with no token, as the gateway builds it."""
-    route = Route(method="GET", path=path, function_id=function_id, jwt=False)
+def http_event(
+    function_id: str,
+    path: str,
+    query: str = "",
+    *,
+    body: bytes = b"",
+    headers: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """A payload-2.0 request with no token, as the gateway builds it: a GET, or a POST of `body`."""
+    method = "POST" if body else "GET"
+    route = Route(method=method, path=path, function_id=function_id, jwt=False)
     return build_event(
         route=MatchedRoute(route, {}),
-        method="GET",
+        method=method,
         raw_path=path,
         raw_query=query,
-        headers=[],
-        body=b"",
+        headers=list(headers),
+        body=body,
         claims=None,
         host="127.0.0.1",
         source_ip="127.0.0.1",
     )
+
+
+def meta_message(function_id: str) -> dict[str, Any]:
+    """Meta's webhook POST of one text, signed with the local app secret, to a number no account
+    has: verified, parsed, looked up in the table (its client built), answered 200."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "33100000000", "phone_number_id": "bench-phone-id"},
+        "contacts": [{"profile": {"name": "Bench"}, "wa_id": "33612345678"}],
+        "messages": [
+            {
+                "from": "33612345678",
+                "id": "wamid.bench",
+                "timestamp": "1735689600",
+                "type": "text",
+                "text": {"body": "Bonjour"},
+            }
+        ],
+    }
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "0", "changes": [{"field": "messages", "value": value}]}],
+    }
+    body = json.dumps(payload).encode()
+    signature = hmac.new(META_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = [("content-type", "application/json"), ("x-hub-signature-256", f"sha256={signature}")]
+    return http_event(function_id, "/webhooks/whatsapp/meta", body=body, headers=headers)
 
 
 def first_event(function: FunctionResource) -> dict[str, Any]:
@@ -181,15 +219,16 @@ def first_event(function: FunctionResource) -> dict[str, Any]:
     if function.name == "settings_api":
         return http_event(function.logical_id, "/openapi.json")
     if function.name == "webhook_whatsapp":
-        query = f"hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge={CHALLENGE}"
-        return http_event(function.logical_id, "/webhooks/whatsapp/meta", query)
-    if function.name == "sync_templates":
+        return meta_message(function.logical_id)
+    if function.name == "console":
+        return http_event(function.logical_id, "/console/")
+    if function.name in ("sync_templates", "poll_email"):
         return scheduled_event()
     if function.name == "route":
         return sqs_event(inbound_message(), "inbound.fifo", MessageGroupId="bench")
     if function.name == "send":
         return sqs_event(outbound_request(), "outbound")
-    return {"Records": []}
+    raise ValueError(f"no first event for {function.name}")
 
 
 @dataclass(frozen=True)
@@ -234,7 +273,7 @@ class LocalStack:
             "AWS_ENDPOINT_URL": self.endpoint,
             **(TRACING if self.tracing else {"POWERTOOLS_TRACE_DISABLED": "true"}),
             "INBOX_META_VERIFY_TOKEN": VERIFY_TOKEN,
-            "INBOX_META_APP_SECRET": "bench-app-secret",
+            "INBOX_META_APP_SECRET": META_APP_SECRET,
             "AWS_LAMBDA_FUNCTION_NAME": function.name if function else "baseline",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb if function else 256),
             "LAMBDA_TASK_ROOT": str(root / "functions" / function.name) if function else str(root),
