@@ -79,6 +79,7 @@ def test_the_mail_bucket_exists_locally_and_the_functions_that_handle_mail_are_t
         "webhook_whatsapp": None,
         "send": None,
         "sync_templates": None,
+        "console": None,
     }
 
 
