@@ -16,12 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from stack_process import ROOT, StackProcess, user_environment
 
 PRINTED = re.compile(
     r"^(INBOX_META_APP_SECRET|INBOX_META_VERIFY_TOKEN|TWILIO_AUTH_TOKEN)=(\S+)$", re.MULTILINE
 )
+CONSOLE_LINK = re.compile(r"Admin console: (\S+)")
+CHROMIUM = "/usr/bin/chromium"
 DELIVERED_SECONDS = 60
 
 
@@ -30,6 +33,7 @@ class Demo:
     url: str
     printed: dict[str, str]
     key_file: Path
+    console_link: str
 
 
 def inbox(*args: str, **variables: str) -> subprocess.CompletedProcess[str]:
@@ -59,7 +63,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     except RuntimeError as error:
         pytest.fail(str(error))
     try:
-        yield Demo(url, dict(PRINTED.findall(stack.stdout())), key_file)
+        printed = stack.stdout()
+        link = CONSOLE_LINK.search(printed)
+        yield Demo(url, dict(PRINTED.findall(printed)), key_file, link.group(1) if link else "")
     finally:
         stack.stop()
 
@@ -190,3 +196,27 @@ def test_an_agent_replies_with_curl_and_the_reply_is_delivered(demo: Demo, api: 
         return mine[0]["status"] if mine[0]["status"] in ("delivered", "read") else None
 
     assert eventually("the reply delivered", reply_status) in ("delivered", "read")
+
+
+def test_the_printed_console_link_opens_the_console_with_the_demo_data(demo: Demo) -> None:
+    # Given the sign-in link `inbox dev --demo` printed
+    assert demo.console_link.startswith(f"{demo.url}/console/#access_token=")
+
+    # When an admin opens it in a browser
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            page = browser.new_page(locale="en-US")
+            page.goto(demo.console_link)
+
+            # Then the console shows the demo's accounts, signed in, the token gone from the address
+            accounts = page.get_by_role("tabpanel")
+            expect(accounts.get_by_text("WhatsApp France", exact=True)).to_be_visible(timeout=15_000)
+            expect(accounts.get_by_text("WhatsApp France (Twilio)")).to_be_visible()
+            assert "access_token" not in page.url
+
+            # And its labels
+            page.get_by_role("tab", name="Labels").click()
+            expect(page.get_by_role("tabpanel").get_by_text("Urgent", exact=True)).to_be_visible()
+        finally:
+            browser.close()

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from inbox.accounts.check_report import hide
 from inbox.provider_errors import (
     CredentialsRefused,
     ProviderFailure,
@@ -121,3 +122,12 @@ def test_twilio_answers_fall_in_the_same_vocabulary(status: int, code: int | Non
         code,
         "Twilio said",
     )
+
+
+def test_a_secret_is_hidden_where_it_stands_alone_not_inside_other_words() -> None:
+    # A one-letter password must not garble "port", nor tell which letters it has
+    assert hide("Could not reach 127.0.0.1 on port 1", "p") == "Could not reach 127.0.0.1 on port 1"
+    assert hide("LOGIN failed for user=a password=s3cr3t!", "s3cr3t!") == (
+        "LOGIN failed for user=a password=[hidden]"
+    )
+    assert hide("bad token 'EAAG-x.y' (EAAG-x.y)", "EAAG-x.y") == "bad token '[hidden]' ([hidden])"

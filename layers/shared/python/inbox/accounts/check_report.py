@@ -8,6 +8,7 @@ what went wrong. The channel clients raise `PeerError` with the same codes (`inb
 
 from __future__ import annotations
 
+import re
 import socket
 from typing import Literal
 
@@ -107,7 +108,12 @@ def failed(name: str, error: CheckError, secret: str) -> Check:
 
 def hide(message: str, secret: str) -> str:
     # Messages are built from our own words and the peer's; a peer echoing the secret must not leak it.
-    return message.replace(secret, "[hidden]") if secret else message
+    # Only where it stands alone: inside a word it is a coincidence (a password `p` in "port"), and
+    # masking there would garble the message and tell which letters the secret has.
+    if not secret:
+        return message
+    alone = re.compile(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])")
+    return alone.sub("[hidden]", message)
 
 
 def reply_text(value: object) -> str:

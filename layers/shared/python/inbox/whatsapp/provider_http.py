@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from inbox.accounts.check_report import hide
 from inbox.observability import logger
 from inbox.provider_errors import Unavailable
 
@@ -98,8 +99,7 @@ def mask(text: str | None, secrets: tuple[str, ...]) -> str | None:
     if text is None:
         return None
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[hidden]")
+        text = hide(text, secret)
     return text
 
 
