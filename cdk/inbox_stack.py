@@ -205,6 +205,7 @@ class InboxStack(cdk.Stack):
             {
                 env_name("console_sign_in_domain"): self.console_domain.domain_name,
                 env_name("console_client_id"): self.console_client.user_pool_client_id,
+                **self._meta_signup(),
             },
         )
 
@@ -486,6 +487,15 @@ class InboxStack(cdk.Stack):
         # Sign-in by SRP from the team's front end; no hosted-UI OAuth flows until one is configured.
         client = pool.add_client("ApiClient", auth_flows=cognito.AuthFlow(user_srp=True), disable_o_auth=True)
         return pool, client
+
+    def _meta_signup(self) -> dict[str, str]:
+        """Meta's embedded signup in the console, when the deployer gives the app's id and the
+        signup configuration's (`-c inbox:meta_app_id=… -c inbox:meta_signup_config_id=…`)."""
+        app_id = self.node.try_get_context("inbox:meta_app_id")
+        config_id = self.node.try_get_context("inbox:meta_signup_config_id")
+        if not (app_id and config_id):
+            return {}
+        return {env_name("meta_app_id"): str(app_id), env_name("meta_signup_config_id"): str(config_id)}
 
     def _console_sign_in(self) -> tuple[cognito.UserPoolDomain, cognito.UserPoolClient]:
         """The hosted UI the console signs in through: a public client (the browser keeps no

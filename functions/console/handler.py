@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from inbox.console import Console, hosted_sign_in
+from inbox.console import Console, hosted_sign_in, meta_signup
 from inbox.settings import settings
 
 ASSETS = Path(__file__).parent / "assets"
@@ -19,7 +19,10 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     )
     headers = event.get("headers") or {}
     method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
-    answer = Console(ASSETS, sign_in).answer(method, event.get("rawPath", ""), headers.get("if-none-match"))
+    signup = meta_signup(configured.meta_app_id, configured.meta_signup_config_id)
+    answer = Console(ASSETS, sign_in, signup).answer(
+        method, event.get("rawPath", ""), headers.get("if-none-match")
+    )
     if answer.is_text:
         return {"statusCode": answer.status, "headers": answer.headers, "body": answer.body.decode()}
     return {

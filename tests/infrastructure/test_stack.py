@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, cast
 
 import aws_cdk as cdk
@@ -9,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 from constructs import Construct
 
-from cdk.inbox_stack import EMAIL_POLL_SCHEDULE, TEMPLATE_SYNC_SCHEDULE, InboxStack
+from cdk.inbox_stack import EMAIL_POLL_SCHEDULE, TEMPLATE_SYNC_SCHEDULE, AssetSource, InboxStack
 from inbox.access import ADMINS_GROUP
 from inbox.local.template import SCHEDULE_METADATA
 from inbox.settings import env_name
@@ -25,6 +26,7 @@ from template_helpers import (
     route_path,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ["settings_api", "webhook_whatsapp", "poll_email", "route", "send", "sync_templates"]
 MAIL_FUNCTIONS = {"poll_email", "route", "settings_api"}
 SECRETS_ARN = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:inbox/*"
@@ -216,6 +218,25 @@ def test_the_console_signs_in_through_the_hosted_ui_with_pkce(
         stack, stack.console_client
     )
     assert env_name("table_name") not in environment
+    # Meta's embedded signup only when the deployer gives its ids
+    assert env_name("meta_signup_config_id") not in environment
+
+
+def test_the_deployer_s_meta_signup_ids_reach_the_console() -> None:
+    app = cdk.App(
+        context={
+            "aws:cdk:bundling-stacks": [],
+            "inbox:meta_app_id": "1234567890",
+            "inbox:meta_signup_config_id": "cfg-42",
+        }
+    )
+    stack = InboxStack(app, "Inbox", assets=AssetSource("source", root=ROOT))
+
+    template_json = dict(Template.from_stack(stack).to_json())
+
+    environment = function_by_name(template_json, "console")[1]["Properties"]["Environment"]["Variables"]
+    assert environment[env_name("meta_app_id")] == "1234567890"
+    assert environment[env_name("meta_signup_config_id")] == "cfg-42"
 
 
 def test_the_user_pool_has_the_admins_group(stack: InboxStack, template: Template) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from functions.console.handler import ASSETS, handler
-from inbox.console import Console, hosted_sign_in
+from inbox.console import Console, hosted_sign_in, meta_signup
 from inbox.local.gateway import MatchedRoute, build_event
 from inbox.local.template import Route
 
@@ -96,7 +96,7 @@ def test_without_a_hosted_sign_in_the_console_is_told_so() -> None:
     answer = get("/console/config.json")
 
     assert answer["statusCode"] == 200
-    assert json.loads(answer["body"]) == {"sign_in": None}
+    assert json.loads(answer["body"]) == {"sign_in": None, "meta_signup": None}
 
 
 def test_a_deployment_tells_the_console_its_hosted_sign_in() -> None:
@@ -106,14 +106,12 @@ def test_a_deployment_tells_the_console_its_hosted_sign_in() -> None:
     answer = console.answer("GET", "/console/config.json")
 
     domain = "https://inbox-123456789012-eu-west-3.auth.eu-west-3.amazoncognito.com"
-    assert json.loads(answer.body) == {
-        "sign_in": {
-            "authorize_url": f"{domain}/oauth2/authorize",
-            "token_url": f"{domain}/oauth2/token",
-            "logout_url": f"{domain}/logout",
-            "client_id": "client123",
-            "scopes": ["openid", "email", "profile"],
-        }
+    assert json.loads(answer.body)["sign_in"] == {
+        "authorize_url": f"{domain}/oauth2/authorize",
+        "token_url": f"{domain}/oauth2/token",
+        "logout_url": f"{domain}/logout",
+        "client_id": "client123",
+        "scopes": ["openid", "email", "profile"],
     }
     # And the page may call the hosted UI's token endpoint, nothing else outside its origin but Meta's
     assert f"connect-src 'self' {domain} " in answer.headers["content-security-policy"]
@@ -122,3 +120,12 @@ def test_a_deployment_tells_the_console_its_hosted_sign_in() -> None:
 @pytest.mark.parametrize(("prefix", "client", "region"), [("", "c", "r"), ("p", None, "r"), ("p", "c", None)])
 def test_a_partial_sign_in_configuration_is_none(prefix: str, client: str | None, region: str | None) -> None:
     assert hosted_sign_in(prefix, client, region) is None
+
+
+def test_a_deployment_with_meta_s_signup_configuration_tells_the_console_both_ids() -> None:
+    console = Console(ASSETS, None, meta_signup("1234567890", "cfg-42"))
+
+    config = json.loads(console.answer("GET", "/console/config.json").body)
+
+    assert config["meta_signup"] == {"app_id": "1234567890", "config_id": "cfg-42"}
+    assert meta_signup("1234567890", None) is None

@@ -58,6 +58,19 @@ def hosted_sign_in(
 
 
 @dataclass(frozen=True)
+class MetaSignup:
+    """What Meta's embedded signup needs in the page: the app's id and the signup configuration's
+    (both public; the app secret never leaves Secrets Manager)."""
+
+    app_id: str
+    config_id: str
+
+
+def meta_signup(app_id: str | None, config_id: str | None) -> MetaSignup | None:
+    return MetaSignup(app_id, config_id) if app_id and config_id else None
+
+
+@dataclass(frozen=True)
 class ConsoleAnswer:
     status: int
     body: bytes = b""
@@ -72,9 +85,10 @@ class ConsoleAnswer:
 class Console:
     """Answers GET requests under /console/ from the assets folder."""
 
-    def __init__(self, assets: Path, sign_in: HostedSignIn | None) -> None:
+    def __init__(self, assets: Path, sign_in: HostedSignIn | None, signup: MetaSignup | None = None) -> None:
         self._assets = assets.resolve()
         self._sign_in = sign_in
+        self._signup = signup
         self._policy = _content_security_policy(sign_in)
 
     def answer(self, method: str, path: str, if_none_match: str | None = None) -> ConsoleAnswer:
@@ -88,7 +102,13 @@ class Console:
             return ConsoleAnswer(301, headers={"location": f"{PREFIX}/", "cache-control": "no-cache"})
         relative = path.removeprefix(f"{PREFIX}/")
         if relative == CONFIG_FILE:
-            body = json.dumps({"sign_in": self._sign_in.as_config() if self._sign_in else None}).encode()
+            config = {
+                "sign_in": self._sign_in.as_config() if self._sign_in else None,
+                "meta_signup": {"app_id": self._signup.app_id, "config_id": self._signup.config_id}
+                if self._signup
+                else None,
+            }
+            body = json.dumps(config).encode()
             return self._file(body, "application/json", if_none_match)
         file = self._asset(relative or "index.html")
         if file is None:

@@ -34,6 +34,8 @@ class Settings(BaseModel):
     meta_app_id: str | None = None
     meta_app_secret: str | None = None
     meta_verify_token: str | None = None
+    # The Embedded Signup configuration (Meta's dashboard) the console's WhatsApp sign-up opens.
+    meta_signup_config_id: str | None = None
     # Deployed, the Meta app's id, secret and verify token live in this Secrets Manager secret
     # (JSON: app_id, app_secret, verify_token); the three variables above, when set, win.
     meta_app_secret_name: str | None = None
