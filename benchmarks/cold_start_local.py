@@ -7,7 +7,7 @@ to a loopback moto server, tracing off as locally), what Lambda sets, and the lo
 Meta webhook settings (as `inbox dev --demo` sets them); it imports `functions/<name>/handler.py`
 and calls `handler` once with a minimal event:
 
-    settings_api      GET /openapi.json (API Gateway payload 2.0)
+    settings_api      GET /v1/labels by an admin (API Gateway payload 2.0, the authorizer's claims)
     webhook_whatsapp  Meta's signed POST of one text, to a number no account has
     console           GET /console/
     route             one inbound WhatsApp message, for an account the table does not hold
@@ -15,7 +15,7 @@ and calls `handler` once with a minimal event:
     poll_email        the schedule's tick (no email account to fan out to)
     sync_templates    a scheduled event (nothing pending review)
 
-All but the console and settings_api read the table (moto on 127.0.0.1), so their first call
+All but the console read the table (moto on 127.0.0.1), so their first call
 includes building their DynamoDB client, as it does deployed; nothing else leaves the machine.
 
     python benchmarks/cold_start_local.py [--runs 5] [--also OTHER_CHECKOUT] [--tracing]
@@ -45,12 +45,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "shared" / "python"))
 
+from inbox.local import tokens  # noqa: E402
 from inbox.local.gateway import MatchedRoute, build_event  # noqa: E402
 from inbox.local.template import ACCOUNT_ID, REGION, FunctionResource, Route, Template, resolve  # noqa: E402
 
 BASELINE = "boto3"
 VERIFY_TOKEN = "bench-verify-token"  # noqa: S105 (a local stand-in)
 META_APP_SECRET = "bench-app-secret"  # noqa: S105 (a local stand-in)
+# What a local admin's verified token says (`inbox token --user bench-admin --admin`).
+ADMIN_CLAIMS = {"sub": "bench-admin", "token_use": "access", "cognito:groups": ["admins"]}
 LOCAL_AWS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -170,8 +173,10 @@ def http_event(
     *,
     body: bytes = b"",
     headers: Sequence[tuple[str, str]] = (),
+    claims: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A payload-2.0 request with no token, as the gateway builds it: a GET, or a POST of `body`."""
+    """A payload-2.0 request, as the gateway builds it: a GET, or a POST of `body`; with the
+    authorizer's `claims` of a verified token, or none."""
     method = "POST" if body else "GET"
     route = Route(method=method, path=path, function_id=function_id, jwt=False)
     return build_event(
@@ -181,7 +186,7 @@ def http_event(
         raw_query=query,
         headers=list(headers),
         body=body,
-        claims=None,
+        claims=claims,
         host="127.0.0.1",
         source_ip="127.0.0.1",
     )
@@ -217,7 +222,7 @@ def meta_message(function_id: str) -> dict[str, Any]:
 def first_event(function: FunctionResource) -> dict[str, Any]:
     """The event of the function's first invocation (see the module's docstring)."""
     if function.name == "settings_api":
-        return http_event(function.logical_id, "/openapi.json")
+        return http_event(function.logical_id, "/v1/labels", claims=tokens.as_authorizer_claims(ADMIN_CLAIMS))
     if function.name == "webhook_whatsapp":
         return meta_message(function.logical_id)
     if function.name == "console":

@@ -10,6 +10,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from builders import META_APP_SECRET, META_VERIFY_TOKEN
+from dovecot import DovecotUnavailable, LocalDovecot, start_dovecot
+from mail_peers import SmtpInbox, serve_smtp_inbox
 from stack_process import StackProcess, user_environment
 
 
@@ -45,3 +47,18 @@ def stack_url(
 def client(stack_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack_url, timeout=15) as http:
         yield http
+
+
+@pytest.fixture(scope="module")
+def smtp_inbox() -> Iterator[SmtpInbox]:
+    with serve_smtp_inbox() as inbox:
+        yield inbox
+
+
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[LocalDovecot]:
+    try:
+        with start_dovecot([]) as server:
+            yield server
+    except DovecotUnavailable as missing:
+        pytest.fail(str(missing))

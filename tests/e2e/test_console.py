@@ -13,22 +13,19 @@ import base64
 import hashlib
 import re
 import secrets
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Route, expect, sync_playwright
 
-from dovecot import DovecotUnavailable, LocalDovecot, new_mailbox, start_dovecot
+from dovecot import LocalDovecot, new_mailbox
+from mail_peers import SmtpInbox
 from stack_process import ROOT, user_environment
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,54 +36,6 @@ RUN = secrets.token_hex(2)
 CHECK_SECONDS = 20
 
 expect.set_options(timeout=10_000)
-
-
-@dataclass
-class SmtpServer:
-    """aiosmtpd on loopback, AUTH required as a real server requires it."""
-
-    port: int
-    users: dict[bytes, bytes] = field(default_factory=dict)
-
-
-@pytest.fixture(scope="module")
-def smtp_server() -> Iterator[SmtpServer]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        server = SmtpServer(port=probe.getsockname()[1])
-
-    def authenticate(
-        smtp: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
-    ) -> AuthResult:
-        ok = isinstance(data, LoginPassword) and server.users.get(data.login) == data.password
-        return AuthResult(success=ok, handled=False)
-
-    class Accept:
-        async def handle_DATA(self, smtp: SMTP, session: Session, envelope: Envelope) -> str:
-            return "250 OK"
-
-    controller = Controller(
-        Accept(),
-        hostname="127.0.0.1",
-        port=server.port,
-        authenticator=authenticate,
-        auth_required=True,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
-        yield server
-    finally:
-        controller.stop()
-
-
-@pytest.fixture(scope="module")
-def dovecot() -> Iterator[LocalDovecot]:
-    try:
-        with start_dovecot([]) as server:
-            yield server
-    except DovecotUnavailable as missing:
-        pytest.fail(str(missing))
 
 
 def inbox_token(signing_key_file: Path, user: str, *, admin: bool) -> str:
@@ -179,7 +128,7 @@ def saved(page: Page, message: str) -> None:
     expect(page.get_by_role("status")).to_have_text(message)
 
 
-def create_imap_account(page: Page, dovecot: LocalDovecot, smtp: SmtpServer, name: str) -> str:
+def create_imap_account(page: Page, dovecot: LocalDovecot, smtp: SmtpInbox, name: str) -> str:
     """Through the "Add an email account" dialog: a wrong password first, then the right one;
     the mailbox's address."""
     mailbox = new_mailbox(dovecot, "console")
@@ -338,7 +287,7 @@ def test_an_admin_sets_up_an_imap_account_a_label_and_a_template_through_the_con
     admin_token: str,
     api: httpx.Client,
     dovecot: LocalDovecot,
-    smtp_server: SmtpServer,
+    smtp_inbox: SmtpInbox,
 ) -> None:
     account_name = f"Support {RUN}"
     label_name = f"Urgent {RUN}"
@@ -347,7 +296,7 @@ def test_an_admin_sets_up_an_imap_account_a_label_and_a_template_through_the_con
     expect(page.get_by_role("tab", name="Accounts")).to_have_attribute("aria-selected", "true")
     assert "access_token" not in page.url
 
-    address = create_imap_account(page, dovecot, smtp_server, account_name)
+    address = create_imap_account(page, dovecot, smtp_inbox, account_name)
     set_business_hours(page)
     set_auto_reply(page)
     add_assignment_rules(page)
@@ -378,7 +327,7 @@ def test_an_admin_sets_up_an_imap_account_a_label_and_a_template_through_the_con
     assert account["sender_name"] == "Équipe Support"
     assert account["has_credentials"] is True
     assert account["config"]["imap_port"] == dovecot.port
-    assert account["config"]["smtp_port"] == smtp_server.port
+    assert account["config"]["smtp_port"] == smtp_inbox.port
     base = f"/v1/accounts/{account['id']}"
     hours = api.get(f"{base}/business-hours").json()
     week = [{"start": "09:00", "end": "12:30"}, {"start": "14:00", "end": "18:00"}]

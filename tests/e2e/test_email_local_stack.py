@@ -5,76 +5,22 @@ a quarantined message read back through the gateway."""
 from __future__ import annotations
 
 import email
-import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from builders import bearer
-from dovecot import DovecotUnavailable, LocalDovecot, new_mailbox, start_dovecot
+from dovecot import LocalDovecot, new_mailbox
+from mail_peers import SmtpInbox
 from mailboxes import append
 from stack_process import StackProcess, user_environment
 
 POLL_INTERVAL_SECONDS = 3
-
-
-@dataclass
-class SmtpInbox:
-    """aiosmtpd on loopback (AUTH required, as a real server does): what it accepted, and whom."""
-
-    port: int
-    users: dict[bytes, bytes] = field(default_factory=dict)
-    received: list[bytes] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def smtp_inbox() -> Iterator[SmtpInbox]:
-    inbox = SmtpInbox(port=0)
-
-    def authenticate(
-        server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
-    ) -> AuthResult:
-        ok = isinstance(data, LoginPassword) and inbox.users.get(data.login) == data.password
-        return AuthResult(success=ok, handled=False)
-
-    class Keep:
-        async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-            inbox.received.append(envelope.original_content or b"")
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        inbox.port = probe.getsockname()[1]
-    controller = Controller(
-        Keep(),
-        hostname="127.0.0.1",
-        port=inbox.port,
-        authenticator=authenticate,
-        auth_required=True,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
-@pytest.fixture(scope="module")
-def dovecot() -> Iterator[LocalDovecot]:
-    try:
-        with start_dovecot([]) as server:
-            yield server
-    except DovecotUnavailable as missing:
-        pytest.fail(str(missing))
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -42,6 +41,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+from inbox.model import Model
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # How far `next_opening` looks before saying the account never opens.
@@ -128,7 +129,7 @@ def _minutes(clock: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-class _Strict(BaseModel):
+class _Strict(Model):
     # Frozen: the answers below are computed from the fields, which must not change under them.
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from inbox.access import Caller
 from inbox.accounts.models import Channel
 from inbox.conversations import Conversation, ConversationStatus, LabelRef
 from inbox.errors import Conflict, FieldProblem, Invalid, NotFound
 from inbox.labels import Label, LabelCreate
+from inbox.model import Model
 from inbox.store.account_settings import AccountSettingsStore
 from inbox.store.conversations import (
     ConversationStore,
@@ -45,14 +46,14 @@ ATTEMPTS = 6
 LabelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
-class LabelsChange(BaseModel):
+class LabelsChange(Model):
     model_config = ConfigDict(extra="forbid")
 
     labels: list[LabelName] = Field(max_length=50, description="label names or ids, the whole new set")
     create_missing: bool = Field(default=False, strict=True, description="create the names no label has")
 
 
-class AssigneeChange(BaseModel):
+class AssigneeChange(Model):
     model_config = ConfigDict(extra="forbid")
 
     user_id: str | None = Field(

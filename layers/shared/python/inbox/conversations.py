@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from inbox.accounts.models import Channel
+from inbox.model import Model
 from inbox.routing.assignment import AssignmentDecision
 from inbox.routing.auto_reply import AutoReplyDecision
 from inbox.routing.events import Attachment, DeliveryStatus, EmailAddress, Media, MessageType, ProviderError
@@ -29,18 +30,18 @@ class ConversationStatus(StrEnum):
     CLOSED = "closed"
 
 
-class ContactRef(BaseModel):
+class ContactRef(Model):
     address: str
     name: str | None = None
 
 
-class LabelRef(BaseModel):
+class LabelRef(Model):
     id: str
     name: str
     color: str
 
 
-class AutoReplyRecord(BaseModel):
+class AutoReplyRecord(Model):
     """The auto-reply decision taken for one inbound message."""
 
     inbound_message_id: str
@@ -49,7 +50,7 @@ class AutoReplyRecord(BaseModel):
     reply_message_id: str | None = None
 
 
-class RoutingRecord(BaseModel):
+class RoutingRecord(Model):
     """Why the conversation is where it is: the assignment (decided once, when it opened) and the
     auto-reply decision for its latest inbound message (each message keeps its own too)."""
 
@@ -58,7 +59,7 @@ class RoutingRecord(BaseModel):
     auto_reply: AutoReplyRecord | None = None
 
 
-class Conversation(BaseModel):
+class Conversation(Model):
     id: str
     account_id: str
     channel: Channel
@@ -79,7 +80,7 @@ class Conversation(BaseModel):
     routing: RoutingRecord = Field(default_factory=RoutingRecord)
 
 
-class ConversationSummary(BaseModel):
+class ConversationSummary(Model):
     """A conversation as lists show it (CONTRACT.md); the routing record is in the detail only."""
 
     id: str
@@ -113,7 +114,7 @@ class MessageStatus(StrEnum):
 AUTO_REPLY = "auto_reply"  # `sent_by` of automatic messages
 
 
-class Message(BaseModel):
+class Message(Model):
     model_config = ConfigDict(populate_by_name=True)
 
     id: str
@@ -151,7 +152,7 @@ class Message(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
 
-class ContactState(BaseModel):
+class ContactState(Model):
     """What the router knows of one contact on one account, in one read."""
 
     account_id: str

@@ -11,10 +11,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Protocol
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from inbox.accounts.models import EmailAddress, PhoneNumber
 from inbox.errors import FieldProblem, Invalid
+from inbox.model import Model
 from inbox.records import Tombstoned
 
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@:+-]{1,128}$")]
@@ -53,7 +54,7 @@ def _distinct(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-class UserFields(BaseModel):
+class UserFields(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
@@ -74,7 +75,7 @@ class User(UserFields, Tombstoned):
     updated_at: datetime
 
 
-class CustomerFields(BaseModel):
+class CustomerFields(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: Name

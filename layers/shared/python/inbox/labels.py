@@ -11,9 +11,10 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from inbox.accounts.models import Omittable
+from inbox.model import Model
 from inbox.records import Tombstoned
 
 DEFAULT_COLOR = "#9E9E9E"
@@ -41,7 +42,7 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold()
 
 
-class LabelCreate(BaseModel):
+class LabelCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: LabelName
@@ -49,7 +50,7 @@ class LabelCreate(BaseModel):
     color: Color = DEFAULT_COLOR
 
 
-class LabelUpdate(BaseModel):
+class LabelUpdate(Model):
     """A partial update: only the fields given change; `description: null` clears it."""
 
     model_config = ConfigDict(extra="forbid")

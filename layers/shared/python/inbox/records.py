@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from inbox.model import Model
 
 
-class Tombstoned(BaseModel):
+class Tombstoned(Model):
     """A record kept after it is deleted (what referred to it keeps showing it); lists skip it."""
 
     deleted_at: datetime | None = Field(default=None, exclude=True)

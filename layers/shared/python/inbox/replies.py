@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from itertools import islice, tee
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from inbox.access import Caller
 from inbox.accounts.models import Account, AccountStatus, Channel
@@ -30,6 +30,7 @@ from inbox.delivery.queue import OutboundQueue, OutboundRequest
 from inbox.directory import Customer, User
 from inbox.errors import Conflict, FieldProblem, Invalid, NotFound, Unavailable
 from inbox.ids import new_id
+from inbox.model import Model
 from inbox.observability import logger
 from inbox.response_times import ResponseSample, SampleKind, samples_for_reply
 from inbox.routing.events import ProviderError
@@ -63,7 +64,7 @@ Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
 VariableValue = Annotated[str, StringConstraints(max_length=1_000)]
 
 
-class ReplyRequest(BaseModel):
+class ReplyRequest(Model):
     """One of `text`, `html` (email) or `template_id` (with `variables`)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -85,7 +86,7 @@ class ReplyRequest(BaseModel):
         return self
 
 
-class StartRequest(BaseModel):
+class StartRequest(Model):
     """A new conversation: WhatsApp with an approved `start` or `window` template; email with
     `text` or a template, and a `subject`."""
 

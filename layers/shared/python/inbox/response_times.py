@@ -16,10 +16,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
-
 from inbox.business_hours import BusinessHours
 from inbox.conversations import AUTO_REPLY, Direction, Message
+from inbox.model import Model
 
 
 class SampleKind(StrEnum):
@@ -33,7 +32,7 @@ class Arrived(StrEnum):
     ANY = "any"
 
 
-class ResponseSample(BaseModel):
+class ResponseSample(Model):
     account_id: str
     conversation_id: str
     reply_id: str
@@ -46,13 +45,13 @@ class ResponseSample(BaseModel):
     arrived_inside: bool  # the inbound message arrived during business hours
 
 
-class Summary(BaseModel):
+class Summary(Model):
     count: int
     median_seconds: float | None = None
     p90_seconds: float | None = None
 
 
-class ResponseTimes(BaseModel):
+class ResponseTimes(Model):
     first_response: Summary
     response: Summary
 

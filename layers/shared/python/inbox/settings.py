@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from inbox.model import Model
 
 ENV_PREFIX = "INBOX_"
 
@@ -19,7 +21,7 @@ class MissingSetting(RuntimeError):
     """A function needs a variable its deployment does not give it (a stack bug, not bad input)."""
 
 
-class Settings(BaseModel):
+class Settings(Model):
     """Every `INBOX_*` variable; field `x` is read from `INBOX_X`."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Annotated
 
 import nh3
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from inbox.accounts.models import Omittable
 from inbox.directory import UserId
+from inbox.model import Model
 
 # What a signature may contain: formatting, links, images, simple tables.
 TAGS = {
@@ -138,7 +139,7 @@ SignatureHtml = Annotated[str, StringConstraints(max_length=MAX_HTML), AfterVali
 SignatureName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class SignatureFields(BaseModel):
+class SignatureFields(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: SignatureName
@@ -152,7 +153,7 @@ class SignatureFields(BaseModel):
         return list(dict.fromkeys(user_ids))
 
 
-class SignatureUpdate(BaseModel):
+class SignatureUpdate(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: Omittable[SignatureName] = None

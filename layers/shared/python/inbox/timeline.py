@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
-
 from inbox.conversations import LabelRef
 from inbox.ids import new_id
+from inbox.model import Model
 
 
 class EventType(StrEnum):
@@ -25,7 +24,7 @@ class EventType(StrEnum):
     REPLIED = "replied"
 
 
-class ConversationEvent(BaseModel):
+class ConversationEvent(Model):
     id: str
     conversation_id: str
     type: EventType

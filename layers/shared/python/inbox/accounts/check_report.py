@@ -12,24 +12,24 @@ import re
 import socket
 from typing import Literal
 
-from pydantic import BaseModel
+from inbox.model import Model
 
 # `throttled`: the provider asked to slow down (quota); never the account's fault.
 ErrorCode = Literal["dns", "connect", "timeout", "tls", "auth", "protocol", "throttled"]
 
 
-class CheckError(BaseModel):
+class CheckError(Model):
     code: ErrorCode
     message: str
 
 
-class Check(BaseModel):
+class Check(Model):
     name: str
     ok: bool
     error: CheckError | None = None
 
 
-class ConnectionReport(BaseModel):
+class ConnectionReport(Model):
     ok: bool
     checks: list[Check]
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from inbox.errors import FieldProblem, Invalid
+from inbox.model import Model
 from inbox.records import Tombstoned
 
 M = TypeVar("M", bound=BaseModel)
@@ -143,7 +144,7 @@ Folders = Annotated[list[ShortText], Field(min_length=1, max_length=20), AfterVa
 BackfillDays = Annotated[int, Field(ge=0, le=90)]
 
 
-class _Strict(BaseModel):
+class _Strict(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -312,7 +313,7 @@ def _typed_config(account: Account, provider: Provider, model: type[C]) -> C:
     return model.model_validate(account.config)
 
 
-class AccountCreate(BaseModel):
+class AccountCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     provider: Provider
@@ -324,7 +325,7 @@ class AccountCreate(BaseModel):
     credentials: dict[str, SecretStr] | None = Field(default=None, description="write-only")
 
 
-class AccountUpdate(BaseModel):
+class AccountUpdate(Model):
     """A partial update: fields given change; `config` is merged into the current one;
     `credentials` replace the stored ones (absent: kept)."""
 
@@ -339,7 +340,7 @@ class AccountUpdate(BaseModel):
     credentials: dict[str, SecretStr] | None = None
 
 
-class ConnectionSettings(BaseModel):
+class ConnectionSettings(Model):
     """Unsaved settings to test before creating an account."""
 
     model_config = ConfigDict(extra="forbid")

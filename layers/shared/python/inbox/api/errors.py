@@ -20,7 +20,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel
 
 from inbox.errors import (
     BadRequest,
@@ -34,6 +33,7 @@ from inbox.errors import (
     Unauthenticated,
     Unavailable,
 )
+from inbox.model import Model
 from inbox.observability import logger
 from inbox.provider_errors import ProviderUnavailable
 
@@ -59,18 +59,18 @@ _DESCRIPTIONS = {
 }
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     field: str
     message: str
 
 
-class ErrorInfo(BaseModel):
+class ErrorInfo(Model):
     code: str
     message: str
     details: list[ErrorDetail] = []
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     """`{"error": {"code", "message", "details": [{"field", "message"}]}}`"""
 
     error: ErrorInfo

@@ -10,7 +10,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel
 
 from inbox.accounts.models import AccountStatus, Channel
 from inbox.api.auth import Admin, Authenticated
@@ -18,6 +17,7 @@ from inbox.api.conversations import visible_conversation
 from inbox.api.errors import responses
 from inbox.email.sync_state import QuarantinedMail
 from inbox.errors import Conflict, NotFound
+from inbox.model import Model
 from inbox.store.accounts import AccountStore
 from inbox.store.conversations import ConversationStore
 from inbox.store.mail_objects import MailObjects
@@ -31,7 +31,7 @@ TAG = ["Email"]
 INLINE_BYTES = 4 * 1024 * 1024
 
 
-class SyncRequested(BaseModel):
+class SyncRequested(Model):
     account_id: str
     queued: bool = True
 

@@ -8,11 +8,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from inbox.api.auth import Admin
 from inbox.api.errors import responses
 from inbox.errors import NotFound
+from inbox.model import Model
 from inbox.store.accounts import AccountStore
 from inbox.store.conversations import ConversationStore
 from inbox.store.customers import CustomerStore
@@ -28,7 +29,7 @@ router = Router()
 TAG = ["Templates"]
 
 
-class RenderRequest(BaseModel):
+class RenderRequest(Model):
     """Values given in `context` win over what the conversation says."""
 
     model_config = ConfigDict(extra="forbid")
@@ -43,7 +44,7 @@ class RenderRequest(BaseModel):
         return self
 
 
-class Variables(BaseModel):
+class Variables(Model):
     items: list[Variable]
 
 

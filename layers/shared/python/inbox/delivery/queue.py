@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
 
 from inbox import aws
+from inbox.model import Model
 from inbox.settings import settings
 
 
-class OutboundRequest(BaseModel):
+class OutboundRequest(Model):
     account_id: str
     conversation_id: str
     message_pk: str

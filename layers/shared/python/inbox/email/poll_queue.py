@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from inbox import aws
+from inbox.model import Model
 from inbox.settings import settings
 
 JOBS_BATCH = 10
 
 
-class PollJob(BaseModel):
+class PollJob(Model):
     """A message of the email-poll queue: poll this account (`reason`: tick, sync, continue)."""
 
     account_id: str

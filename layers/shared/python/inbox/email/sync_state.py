@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from inbox.model import Model
 
 
-class SyncError(BaseModel):
+class SyncError(Model):
     code: str = Field(description="dns, connect, timeout, tls, auth, protocol, throttled, storage")
     message: str
     at: datetime
@@ -20,7 +22,7 @@ class SyncError(BaseModel):
     retry_at: datetime | None = None
 
 
-class MailboxSync(BaseModel):
+class MailboxSync(Model):
     last_polled_at: datetime | None = None
     last_success_at: datetime | None = None
     imported: int = 0
@@ -28,7 +30,7 @@ class MailboxSync(BaseModel):
     last_error: SyncError | None = None
 
 
-class QuarantinedMail(BaseModel):
+class QuarantinedMail(Model):
     """A message that could not become a stored message: its raw bytes are kept (`raw_key`, in
     the mail bucket) and listed with the reason, for an admin to download and look at."""
 

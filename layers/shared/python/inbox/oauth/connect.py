@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, ConfigDict, Field
 
 from inbox.access import Caller
 from inbox.accounts import lifecycle
 from inbox.accounts.models import Account, Provider
 from inbox.errors import BadRequest, Conflict, FieldProblem, InboxError, Invalid, NotFound
+from inbox.model import Model
 from inbox.oauth.grants import CodeRefused, Connected, ScopeMissing, TokenUnavailable
 from inbox.oauth.states import VALID_FOR, PendingConnect, new_state
 from inbox.oauth.tokens import oauth_app, oauth_provider
@@ -37,14 +38,14 @@ PROVIDERS: dict[str, Provider] = {"google": Provider.GMAIL, "microsoft": Provide
 STATE_INVALID = "This sign-in link is invalid, expired or already used: start the connection again."
 
 
-class OAuthStart(BaseModel):
+class OAuthStart(Model):
     model_config = ConfigDict(extra="forbid")
 
     account_id: str | None = Field(default=None, description="reconnect this account")
     redirect_to: Annotated[AnyHttpUrl, Field(description="where the callback sends the admin")] | None = None
 
 
-class OAuthStarted(BaseModel):
+class OAuthStarted(Model):
     authorization_url: str
     state: str
 
@@ -55,7 +56,7 @@ class ConnectResult(StrEnum):
     ERROR = "error"
 
 
-class OAuthConnected(BaseModel):
+class OAuthConnected(Model):
     account: Account
     result: ConnectResult
 

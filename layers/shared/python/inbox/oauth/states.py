@@ -13,9 +13,10 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from inbox.accounts.models import Provider
+from inbox.model import Model
 
 VALID_FOR = timedelta(minutes=10)
 
@@ -24,7 +25,7 @@ def new_state() -> str:
     return secrets.token_urlsafe(32)
 
 
-class PendingConnect(BaseModel):
+class PendingConnect(Model):
     provider: Provider
     admin_id: str  # who started it (the callback comes from their browser, without a token)
     account_id: str | None = None  # reconnect this account; None: connect a new mailbox

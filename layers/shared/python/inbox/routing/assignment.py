@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from inbox.directory import Customer
+from inbox.model import Model
 from inbox.routing.assignment_rules import (
     AssignmentRule,
     AssignmentRules,
@@ -27,7 +28,7 @@ from inbox.routing.assignment_rules import (
 )
 
 
-class Candidate(BaseModel):
+class Candidate(Model):
     """A directory user with their current workload: open conversations assigned to them on the
     account, and when they were last assigned one."""
 
@@ -52,7 +53,7 @@ class Outcome(StrEnum):
     INVALID_PARAMS = "invalid_params"  # stored params no longer valid for the rule (checked at save)
 
 
-class RuleTrial(BaseModel):
+class RuleTrial(Model):
     """One rule tried: its outcome, the user it named or chose, and the fallback taken after it
     failed (None when it matched)."""
 
@@ -72,7 +73,7 @@ class AssignmentReason(StrEnum):
     NO_RULES = "no_rules"
 
 
-class AssignmentDecision(BaseModel):
+class AssignmentDecision(Model):
     """Who gets the conversation (None: unassigned), every rule tried in order, and why."""
 
     # Defaulted like every optional field of a stored model: items leave nulls out.

@@ -12,10 +12,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from inbox.directory import CustomFieldName, KnowsUsers, UserId, require_users
 from inbox.errors import FieldProblem, Invalid
+from inbox.model import Model
 
 
 class RuleType(StrEnum):
@@ -33,7 +34,7 @@ class FallbackAction(StrEnum):
     ASSIGN_USER = "assign_user"
 
 
-class _Params(BaseModel):
+class _Params(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -81,7 +82,7 @@ PARAMS_MODEL: dict[RuleType, type[_Params]] = {
 }
 
 
-class Fallback(BaseModel):
+class Fallback(Model):
     model_config = ConfigDict(extra="forbid")
 
     action: FallbackAction = FallbackAction.NEXT_RULE
@@ -96,7 +97,7 @@ class Fallback(BaseModel):
         return self
 
 
-class AssignmentRule(BaseModel):
+class AssignmentRule(Model):
     model_config = ConfigDict(extra="forbid")
 
     type: RuleType
@@ -107,7 +108,7 @@ class AssignmentRule(BaseModel):
         return PARAMS_MODEL[self.type].model_validate(self.params)
 
 
-class AssignmentRules(BaseModel):
+class AssignmentRules(Model):
     model_config = ConfigDict(extra="forbid")
 
     rules: list[AssignmentRule] = Field(default_factory=list, max_length=20)

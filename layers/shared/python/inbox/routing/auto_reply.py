@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from inbox.accounts.models import AccountStatus
 from inbox.business_hours import BusinessHours
 from inbox.email.automatic import automatic_message_reason
+from inbox.model import Model
 from inbox.templates.rendering import render
 
 
@@ -32,14 +33,14 @@ Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 MAX_COOLDOWN_MINUTES = 30 * 24 * 60
 
 
-class AutoReplyRule(BaseModel):
+class AutoReplyRule(Model):
     model_config = ConfigDict(extra="forbid")
 
     trigger: Trigger
     message: Message
 
 
-class AutoReplySettings(BaseModel):
+class AutoReplySettings(Model):
     """Rules are tried in order; at most one auto-reply per incoming message, and at most one per
     contact per `cooldown_minutes`."""
 
@@ -85,7 +86,7 @@ class AutoReplyReason(StrEnum):
     MISSING_VARIABLES = "missing_variables"
 
 
-class AutoReplyDecision(BaseModel):
+class AutoReplyDecision(Model):
     """Whether to send an auto-reply, with which trigger and text; otherwise why not.
 
     `trigger` is the rule that fired (also set for `missing_variables`: the rule whose message could

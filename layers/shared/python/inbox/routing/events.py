@@ -17,9 +17,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from inbox.accounts.models import Channel, Provider
+from inbox.model import Model
 
 
 class MessageType(StrEnum):
@@ -39,7 +40,7 @@ class MessageType(StrEnum):
     UNKNOWN = "unknown"  # a type this version does not know: kept raw, never dropped
 
 
-class Contact(BaseModel):
+class Contact(Model):
     """Who wrote: an E.164 number (WhatsApp) or an email address, with the name they go by."""
 
     address: str
@@ -51,7 +52,7 @@ class Contact(BaseModel):
     username: str | None = None
 
 
-class Media(BaseModel):
+class Media(Model):
     """An attachment; Meta gives a media id to download, Twilio a URL."""
 
     provider_media_id: str | None = None
@@ -63,14 +64,14 @@ class Media(BaseModel):
     voice: bool | None = None
 
 
-class Location(BaseModel):
+class Location(Model):
     latitude: float
     longitude: float
     name: str | None = None
     address: str | None = None
 
 
-class Reply(BaseModel):
+class Reply(Model):
     """The button or list row a contact chose (`interactive`), or a template button (`button`)."""
 
     id: str | None = None
@@ -78,17 +79,17 @@ class Reply(BaseModel):
     description: str | None = None  # a list row's description
 
 
-class Reaction(BaseModel):
+class Reaction(Model):
     message_id: str
     emoji: str | None = None  # None: the reaction was removed
 
 
-class EmailAddress(BaseModel):
+class EmailAddress(Model):
     address: str
     name: str | None = None
 
 
-class Attachment(BaseModel):
+class Attachment(Model):
     """An email attachment (or inline image) kept in the mail bucket at `key`."""
 
     id: str
@@ -100,7 +101,7 @@ class Attachment(BaseModel):
     key: str = Field(exclude=True)
 
 
-class EmailDetails(BaseModel):
+class EmailDetails(Model):
     """What an email message has beyond its text: its headers' meaning, its HTML, its files."""
 
     subject: str | None = None
@@ -149,7 +150,7 @@ class EmailDetails(BaseModel):
         }
 
 
-class InboundMessage(BaseModel):
+class InboundMessage(Model):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["message"] = "message"
@@ -174,7 +175,7 @@ class InboundMessage(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict, description="the provider's own object")
 
 
-class InboundMail(BaseModel):
+class InboundMail(Model):
     """A fetched email, kept raw in the mail bucket at `raw_key`; `identity` is its identity in the
     account (`inbox.email.parsing.message_identity`), the router's dedupe key."""
 
@@ -218,7 +219,7 @@ def advance(current: DeliveryStatus | None, reported: DeliveryStatus) -> Deliver
     return current
 
 
-class ProviderError(BaseModel):
+class ProviderError(Model):
     code: str
     title: str | None = None
     message: str | None = None
@@ -227,7 +228,7 @@ class ProviderError(BaseModel):
     window_closed: bool | None = None
 
 
-class StatusEvent(BaseModel):
+class StatusEvent(Model):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["status"] = "status"
@@ -241,7 +242,7 @@ class StatusEvent(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict)
 
 
-class TemplateStatusEvent(BaseModel):
+class TemplateStatusEvent(Model):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["template_status"] = "template_status"
@@ -262,7 +263,7 @@ InboundEvent = Annotated[
 AnyEvent = InboundMessage | InboundMail | StatusEvent | TemplateStatusEvent
 
 
-class QueuedEvent(BaseModel):
+class QueuedEvent(Model):
     """The body of an inbound-queue message."""
 
     event: InboundEvent

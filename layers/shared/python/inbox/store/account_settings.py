@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from inbox.accounts.models import Account
 from inbox.business_hours import BusinessHours
 from inbox.errors import NotFound
+from inbox.model import Model
 from inbox.routing.assignment_rules import AssignmentRules
 from inbox.routing.auto_reply import AutoReplySettings
 from inbox.store import dynamo, items
@@ -25,7 +26,7 @@ from inbox.store.accounts import account_key
 S = TypeVar("S", bound=BaseModel)
 
 
-class AuthorizedUsers(BaseModel):
+class AuthorizedUsers(Model):
     """The team members who may see and answer this account's conversations (admins see all)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -49,7 +50,7 @@ def default(kind: type[S]) -> S:
     return kind()
 
 
-class AccountSnapshot(BaseModel):
+class AccountSnapshot(Model):
     account: Account
     authorized_users: AuthorizedUsers
     business_hours: BusinessHours

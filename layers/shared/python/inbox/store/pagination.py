@@ -7,9 +7,8 @@ import binascii
 import json
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
-
 from inbox.errors import FieldProblem, Invalid
+from inbox.model import Model
 
 T = TypeVar("T")
 
@@ -17,7 +16,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Model, Generic[T]):
     """One page of a list; `next_cursor` is null on the last page."""
 
     items: list[T]

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel
-
 from inbox import channels
 from inbox.accounts import lifecycle as account_lifecycle
 from inbox.accounts.models import (
@@ -27,6 +25,7 @@ from inbox.accounts.models import (
     Provider,
 )
 from inbox.errors import Conflict, InboxError, Invalid, NotFound
+from inbox.model import Model
 from inbox.observability import logger
 from inbox.routing.events import TemplateStatusEvent
 from inbox.store.accounts import AccountStore
@@ -114,7 +113,7 @@ def apply_review(template: Template, event: TemplateStatusEvent, *, now: datetim
     )
 
 
-class SyncReport(BaseModel):
+class SyncReport(Model):
     """One run of the sync: templates asked about, whose status moved, whose check failed, and
     left for a later run (checked recently, account unusable, changed meanwhile)."""
 

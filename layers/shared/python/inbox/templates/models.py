@@ -11,10 +11,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from inbox.accounts.models import Channel, Omittable
 from inbox.errors import FieldProblem, Invalid
+from inbox.model import Model
 from inbox.templates.rendering import PLACEHOLDER
 
 TemplateName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -47,7 +48,7 @@ class ApprovalStatus(StrEnum):
     ERROR = "error"  # the submission itself failed: retryable with POST .../submit
 
 
-class Approval(BaseModel):
+class Approval(Model):
     status: ApprovalStatus
     reason: str | None = None
     provider_template_id: str | None = None
@@ -78,7 +79,7 @@ def variables_of(content: str) -> list[str]:
     return list(dict.fromkeys(m.group(1) for m in PLACEHOLDER.finditer(content)))
 
 
-class TemplateFields(BaseModel):
+class TemplateFields(Model):
     model_config = ConfigDict(extra="forbid")
 
     account_id: str
@@ -100,7 +101,7 @@ class TemplateFields(BaseModel):
         return list(dict.fromkeys(labels))
 
 
-class TemplateUpdate(BaseModel):
+class TemplateUpdate(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: Omittable[TemplateName] = None

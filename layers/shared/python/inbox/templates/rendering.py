@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from pydantic import BaseModel
+from inbox.model import Model
 
 PLACEHOLDER = re.compile(r"\{\{[ \t]*([a-z0-9_]+)[ \t]*\}\}")
 
 
-class Rendered(BaseModel):
+class Rendered(Model):
     text: str
     missing: list[str]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel
-
 from inbox.accounts.models import Account
 from inbox.directory import Customer, User
+from inbox.model import Model
 
 
-class Variable(BaseModel):
+class Variable(Model):
     name: str
     description: str
     filled_from: str

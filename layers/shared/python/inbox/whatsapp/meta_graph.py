@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from inbox.errors import FieldProblem, Invalid
+from inbox.model import Model
 from inbox.provider_errors import (
     CredentialsRefused,
     ProviderFailure,
@@ -64,7 +65,7 @@ class GraphRefused(Invalid):
     """Meta turned down something the caller gave; `details` name the request field to change."""
 
 
-class _Lenient(BaseModel):
+class _Lenient(Model):
     model_config = ConfigDict(extra="ignore")
 
 

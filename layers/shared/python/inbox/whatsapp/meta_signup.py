@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, WithJsonSchema
+from pydantic import AfterValidator, ConfigDict, Field, SecretStr, WithJsonSchema
 
 from inbox.accounts import lifecycle
 from inbox.accounts.models import (
@@ -34,6 +34,7 @@ from inbox.accounts.models import (
     parse_address,
 )
 from inbox.errors import FieldProblem, Invalid
+from inbox.model import Model
 from inbox.provider_errors import ProviderUnavailable
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault
@@ -59,7 +60,7 @@ Pin = Annotated[
 ]
 
 
-class MetaSignupRequest(BaseModel):
+class MetaSignupRequest(Model):
     """What the front end sends once Meta's embedded signup pop-up closes."""
 
     model_config = ConfigDict(extra="forbid")

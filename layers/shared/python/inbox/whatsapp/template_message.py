@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from inbox.model import Model
 
 
-class TemplateMessage(BaseModel):
+class TemplateMessage(Model):
     name: str  # the name the provider knows it by
     language: str
     parameters: dict[str, str] = Field(default_factory=dict)  # variable → value

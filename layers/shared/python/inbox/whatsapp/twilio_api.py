@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
+from inbox.model import Model
 from inbox.provider_errors import (
     CredentialsRefused,
     ProviderFailure,
@@ -40,7 +41,7 @@ REQUEST_TIMEOUT = 408
 HTTP_TOO_MANY_REQUESTS = 429
 
 
-class _Lenient(BaseModel):
+class _Lenient(Model):
     model_config = ConfigDict(extra="ignore")
 
 
