@@ -456,3 +456,15 @@ def test_twilio_posts_for_an_unknown_account_are_acknowledged_not_queued(queue_u
 
     assert answer["statusCode"] == 200
     assert queued(queue_url) == []
+
+
+def test_a_route_the_function_does_not_serve_is_a_404_in_the_api_shape(aws: LocalResources) -> None:
+    # Given API Gateway sending the function a route it does not serve (a stack wired wrongly)
+    event = webhook_event("POST", "/webhooks/whatsapp/other", route_path="/webhooks/whatsapp/other")
+
+    answer = call_webhook(event)
+
+    # Then the answer says so, in the API's error shape
+    assert answer["statusCode"] == 404
+    assert json.loads(answer["body"])["error"]["code"] == "not_found"
+    assert answer["headers"]["Content-Type"] == "application/json"

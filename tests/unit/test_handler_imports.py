@@ -38,7 +38,10 @@ ALSO_NOT = {
         "phonenumbers",
         "email_validator",
         "nh3",
-        "aws_lambda_powertools.event_handler.openapi.models",
+        # API Gateway has matched the route: no resolver, nor the event classes and asyncio it loads
+        "aws_lambda_powertools.event_handler",
+        "aws_lambda_powertools.utilities.data_classes",
+        "asyncio",
     ),
     # Powertools' OpenAPI models (~40 ms): only the document and its Swagger page need them.
     "settings_api": ("httpx", "holidays", "aws_lambda_powertools.event_handler.openapi.models"),

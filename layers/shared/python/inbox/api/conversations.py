@@ -13,7 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from inbox import conversation_actions, replies
 from inbox.access import Caller
 from inbox.api.auth import Authenticated
-from inbox.api.errors import ErrorBody, responses
+from inbox.api.error_body import ErrorBody
+from inbox.api.errors import responses
 from inbox.conversation_actions import AssigneeChange, LabelsChange
 from inbox.conversations import Conversation, ConversationStatus, ConversationSummary, Message, MessageStatus
 from inbox.errors import NotFound

@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+from inbox.api.error_body import ErrorBody, error_body
 from inbox.errors import (
     BadRequest,
     Conflict,
@@ -33,7 +34,6 @@ from inbox.errors import (
     Unauthenticated,
     Unavailable,
 )
-from inbox.model import Model
 from inbox.observability import logger
 from inbox.provider_errors import ProviderUnavailable
 
@@ -57,29 +57,6 @@ _DESCRIPTIONS = {
     HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The body is not `application/json` (`unsupported_media_type`)",
     HTTPStatus.UNPROCESSABLE_ENTITY: "Invalid input: one detail per bad field",
 }
-
-
-class ErrorDetail(Model):
-    field: str
-    message: str
-
-
-class ErrorInfo(Model):
-    code: str
-    message: str
-    details: list[ErrorDetail] = []
-
-
-class ErrorBody(Model):
-    """`{"error": {"code", "message", "details": [{"field", "message"}]}}`"""
-
-    error: ErrorInfo
-
-
-def error_body(code: str, message: str, details: Sequence[FieldProblem] = ()) -> str:
-    """The JSON of CONTRACT.md's error body: every error answer (webhooks' and local gateway's too)."""
-    details_out = [ErrorDetail(field=d.field, message=d.message) for d in details]
-    return ErrorBody(error=ErrorInfo(code=code, message=message, details=details_out)).model_dump_json()
 
 
 def error_response(

@@ -16,7 +16,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from inbox.api.auth import Admin
-from inbox.api.errors import ErrorBody, responses
+from inbox.api.error_body import ErrorBody
+from inbox.api.errors import responses
 from inbox.oauth.connect import (
     ConnectFailed,
     ConnectResult,

@@ -4,24 +4,27 @@ Every answer is fast and loses nothing: a POST is acknowledged (200) only once i
 the inbound queue; a forged or missing signature is refused before anything is parsed or queued;
 updates for a number or account we do not (or no longer) hold are acknowledged, so the provider
 stops retrying, and counted.
+
+API Gateway has already matched the route (the event's `routeKey`), so the function dispatches on
+it with no resolver of its own: Powertools' event handler would add ~22 ms to the cold start a
+provider waits on (`benchmarks/cold_start.py`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 
 from inbox.accounts.models import Account, Provider, TwilioCredentials
-
-# The API's one error shape, named short here where every refusal is one line.
-from inbox.api.errors import error_response as _error
+from inbox.api.error_body import error_body
 from inbox.cache import TtlCache
 from inbox.errors import NotFound
 from inbox.meta_app import meta_app
@@ -32,10 +35,52 @@ from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault, MissingCredentials
 from inbox.whatsapp import MalformedPayload, meta_webhook, twilio_payload, twilio_webhook
 
+# An answer in the shape Lambda hands back to API Gateway (payload 2.0).
+Answer = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """What a provider sent, read off API Gateway's payload-2.0 event."""
+
+    route: str  # the route key API Gateway matched, `POST /webhooks/whatsapp/meta`
+    path_parameters: Mapping[str, str]
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # names lower-cased, as API Gateway passes them
+    raw_path: str
+    raw_query: str
+    body: bytes  # exactly as the provider sent it (API Gateway base64-encodes non-text bodies)
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> WebhookRequest:
+        body = event.get("body") or ""
+        return cls(
+            route=str(event.get("routeKey", "")),
+            path_parameters=event.get("pathParameters") or {},
+            query=event.get("queryStringParameters") or {},
+            headers={name.lower(): value for name, value in (event.get("headers") or {}).items()},
+            raw_path=str(event.get("rawPath", "")),
+            raw_query=str(event.get("rawQueryString", "")),
+            body=base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8"),
+        )
+
+
+def answer(status: HTTPStatus, body: str, content_type: str) -> Answer:
+    return {
+        "statusCode": int(status),
+        "headers": {"Content-Type": content_type},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def _error(status: HTTPStatus, code: str, message: str) -> Answer:
+    return answer(status, error_body(code, message), "application/json")
+
+
 ACCOUNT_CACHE_SECONDS = 60
 TOKEN_CACHE_SECONDS = 300
 
-app = APIGatewayHttpResolver()
 _meta_accounts: TtlCache[str, Account | None] = TtlCache(ACCOUNT_CACHE_SECONDS)
 _twilio_accounts: TtlCache[str, Account | None] = TtlCache(ACCOUNT_CACHE_SECONDS)
 _twilio_tokens: TtlCache[str, str | None] = TtlCache(TOKEN_CACHE_SECONDS)
@@ -47,28 +92,24 @@ def clear_caches() -> None:
         cache.clear()
 
 
-@app.get("/webhooks/whatsapp/meta")
-def meta_subscription() -> Response[str]:
-    query = app.current_event.query_string_parameters or {}
+def meta_subscription(request: WebhookRequest) -> Answer:
+    query = request.query
     challenge = meta_webhook.subscription_challenge(query, meta_app().verify_token)
     if challenge is None:
         logger.warning("Meta subscription handshake refused", extra={"mode": query.get("hub.mode")})
         return _error(HTTPStatus.FORBIDDEN, "verification_failed", "The verify token does not match.")
-    return Response(status_code=HTTPStatus.OK, content_type=content_types.TEXT_PLAIN, body=challenge)
+    return answer(HTTPStatus.OK, challenge, "text/plain")
 
 
-@app.post("/webhooks/whatsapp/meta")
-def meta_updates() -> Response[str]:
-    raw = _raw_body()
+def meta_updates(request: WebhookRequest) -> Answer:
+    raw = request.body
     if len(raw) > meta_webhook.MAX_BODY_BYTES:
         return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "The body is over 3 MB.")
     secret = meta_app().app_secret
     if not secret:
         logger.error("No Meta app secret configured: webhooks cannot be verified")
         return _error(HTTPStatus.SERVICE_UNAVAILABLE, "not_configured", "Webhooks are not configured yet.")
-    if not meta_webhook.signature_matches(
-        raw, app.current_event.headers.get(meta_webhook.SIGNATURE_HEADER), secret
-    ):
+    if not meta_webhook.signature_matches(raw, request.headers.get(meta_webhook.SIGNATURE_HEADER), secret):
         metrics.add_metric(name="WebhookSignatureRejected", unit=MetricUnit.Count, value=1)
         return _error(
             HTTPStatus.UNAUTHORIZED, "invalid_signature", "The X-Hub-Signature-256 signature is not valid."
@@ -87,26 +128,21 @@ def meta_updates() -> Response[str]:
         logger.warning("Meta reported an account error", extra={"meta_error": account_error})
     return _queue(
         delivery.events,
-        Response(
-            status_code=HTTPStatus.OK,
-            content_type=content_types.APPLICATION_JSON,
-            body=json.dumps({"queued": len(delivery.events)}),
-        ),
+        answer(HTTPStatus.OK, json.dumps({"queued": len(delivery.events)}), "application/json"),
     )
 
 
-@app.post("/webhooks/whatsapp/twilio/<account_id>")
-def twilio_message(account_id: str) -> Response[str]:
-    return _twilio(account_id, status_callback=False)
+def twilio_message(request: WebhookRequest) -> Answer:
+    return _twilio(request, status_callback=False)
 
 
-@app.post("/webhooks/whatsapp/twilio/<account_id>/status")
-def twilio_status(account_id: str) -> Response[str]:
-    return _twilio(account_id, status_callback=True)
+def twilio_status(request: WebhookRequest) -> Answer:
+    return _twilio(request, status_callback=True)
 
 
-def _twilio(account_id: str, *, status_callback: bool) -> Response[str]:
-    raw = _raw_body()
+def _twilio(request: WebhookRequest, *, status_callback: bool) -> Answer:
+    account_id = request.path_parameters.get("account_id", "")
+    raw = request.body
     if len(raw) > meta_webhook.MAX_BODY_BYTES:
         return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "The body is over 3 MB.")
     account = _twilio_accounts.get(account_id, _live_twilio_account)
@@ -118,11 +154,10 @@ def _twilio(account_id: str, *, status_callback: bool) -> Response[str]:
         params = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
     except UnicodeDecodeError:
         return _error(HTTPStatus.BAD_REQUEST, "malformed_payload", "The body is not form-encoded UTF-8.")
-    event = app.current_event
     url = twilio_webhook.public_url(
-        settings().public_url, event.raw_path, event.raw_query_string, event.headers
+        settings().public_url, request.raw_path, request.raw_query, request.headers
     )
-    signature = event.headers.get(twilio_webhook.SIGNATURE_HEADER)
+    signature = request.headers.get(twilio_webhook.SIGNATURE_HEADER)
     if not _twilio_signed(account_id, url, params, signature) or not twilio_webhook.belongs_to(
         params, account
     ):
@@ -153,16 +188,16 @@ def _twilio_signed(account_id: str, url: str, params: dict[str, str], signature:
     return bool(fresh and fresh != token and twilio_webhook.signature_matches(url, params, signature, fresh))
 
 
-def _queue(events: Sequence[Event], answer: Response[str]) -> Response[str]:
+def _queue(events: Sequence[Event], acknowledgement: Answer) -> Answer:
     if not events:
-        return answer
+        return acknowledgement
     try:
         InboundQueue().publish(events)
     except QueueRefused:
         logger.exception("Inbound events could not be queued; the provider will retry")
         return _error(HTTPStatus.SERVICE_UNAVAILABLE, "queue_unavailable", "Try again later.")
     metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=len(events))
-    return answer
+    return acknowledgement
 
 
 def _meta_account(phone_number_id: str) -> Account | None:
@@ -184,17 +219,22 @@ def _twilio_token(account_id: str) -> str | None:
         return None
 
 
-def _raw_body() -> bytes:
-    """The body exactly as the provider sent it (API Gateway base64-encodes non-text bodies)."""
-    event = app.current_event
-    body = event.body or ""
-    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+def _twiml() -> Answer:
+    return answer(HTTPStatus.OK, twilio_webhook.EMPTY_TWIML, "text/xml")
 
 
-def _twiml() -> Response[str]:
-    return Response(status_code=HTTPStatus.OK, content_type="text/xml", body=twilio_webhook.EMPTY_TWIML)
+ROUTES: dict[str, Callable[[WebhookRequest], Answer]] = {
+    "GET /webhooks/whatsapp/meta": meta_subscription,
+    "POST /webhooks/whatsapp/meta": meta_updates,
+    "POST /webhooks/whatsapp/twilio/{account_id}": twilio_message,
+    "POST /webhooks/whatsapp/twilio/{account_id}/status": twilio_status,
+}
 
 
-@app.not_found
-def _no_route(_: Exception) -> Response[str]:
-    return _error(HTTPStatus.NOT_FOUND, "not_found", "No such webhook.")
+def resolve(event: Mapping[str, Any]) -> Answer:
+    """The answer to one call of a webhook route (the stack's routes are exactly `ROUTES`)."""
+    request = WebhookRequest.from_event(event)
+    route = ROUTES.get(request.route)
+    if route is None:
+        return _error(HTTPStatus.NOT_FOUND, "not_found", "No such webhook.")
+    return route(request)

@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from inbox.accounts.models import Account
 from inbox.api.auth import Admin
-from inbox.api.errors import ErrorBody, responses
+from inbox.api.error_body import ErrorBody
+from inbox.api.errors import responses
 from inbox.meta_app import meta_app
 from inbox.store.accounts import AccountStore
 from inbox.store.credentials import CredentialVault

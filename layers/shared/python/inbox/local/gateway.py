@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from inbox.api.errors import error_body
+from inbox.api.error_body import error_body
 from inbox.local import tokens
 from inbox.local.functions import FunctionError, LocalFunction
 from inbox.local.template import ACCOUNT_ID, Route
