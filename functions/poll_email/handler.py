@@ -3,13 +3,16 @@ email-poll queue; each job from that queue polls one mailbox (`inbox.email.polli
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from inbox import startup
 
-from inbox.email.poll_queue import PollJob
-from inbox.email.polling import fan_out, poll_mailbox
-from inbox.observability import logger, metrics
+with startup.modules_loading():
+    from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from inbox.email.poll_queue import PollJob
+    from inbox.email.polling import fan_out, poll_mailbox
+    from inbox.observability import logger, metrics
 
 # What a poll leaves of the function's time for its last batch's hand-over and its records.
 SAFETY_SECONDS = 30

@@ -7,13 +7,16 @@ other contacts' events go on. Poison events reach the dead-letter queue after th
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from inbox import startup
 
-from inbox.observability import logger, metrics, tracer
-from inbox.routing.consumer import route_event
+with startup.modules_loading():
+    from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from inbox.observability import logger, metrics, tracer
+    from inbox.routing.consumer import route_event
 
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 

@@ -6,13 +6,16 @@ its backoff; after the queue's `maxReceiveCount` it reaches the dead-letter queu
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from inbox import startup
 
-from inbox.delivery.sender import deliver_from_queue
-from inbox.observability import logger, tracer
+with startup.modules_loading():
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from inbox.delivery.sender import deliver_from_queue
+    from inbox.observability import logger, tracer
 
 # A batch whose every message is to retry is reported like any other, not raised as an error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

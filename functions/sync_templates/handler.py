@@ -4,13 +4,16 @@ templates still pending review (`inbox.templates.approval.sync_pending`), a boun
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from inbox import startup
 
-from inbox.observability import logger, tracer
-from inbox.store.accounts import AccountStore
-from inbox.store.credentials import CredentialVault
-from inbox.store.templates import TemplateStore
-from inbox.templates.approval import sync_pending
+with startup.modules_loading():
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from inbox.observability import logger, tracer
+    from inbox.store.accounts import AccountStore
+    from inbox.store.credentials import CredentialVault
+    from inbox.store.templates import TemplateStore
+    from inbox.templates.approval import sync_pending
 
 
 @logger.inject_lambda_context

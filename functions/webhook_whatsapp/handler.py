@@ -6,11 +6,14 @@ waits on this cold start, and the SDK would add more to it than its few subsegme
 
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from inbox import startup
 
-from inbox.api import webhooks
-from inbox.observability import logger, metrics
+with startup.modules_loading():
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from inbox.api import webhooks
+    from inbox.observability import logger, metrics
 
 
 @metrics.log_metrics
