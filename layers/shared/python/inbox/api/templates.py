@@ -23,7 +23,7 @@ from inbox.store.users import UserStore
 from inbox.templates import lifecycle
 from inbox.templates.models import Template, TemplateFields, TemplateType, TemplateUpdate
 from inbox.templates.rendering import Rendered
-from inbox.templates.variables import CATALOGUE, Variable, conversation_context
+from inbox.templates.variables import Variable, catalogue, conversation_context
 
 router = Router()
 TAG = ["Templates"]
@@ -50,7 +50,7 @@ class Variables(Model):
 
 @router.get("/templates/variables", tags=TAG, responses=responses())
 def list_variables(_: Admin) -> Variables:
-    return Variables(items=CATALOGUE)
+    return Variables(items=list(catalogue()))
 
 
 @router.get("/templates", tags=TAG, responses=responses())
